@@ -1,0 +1,34 @@
+namespace ConnExporter.Inventory;
+
+/// <summary>
+/// One consistent, immutable inventory of a namespace's sockets, deduplicated and enriched,
+/// shared by every consumer (the connections command, every /metrics view, the tests).
+/// </summary>
+public sealed class Snapshot
+{
+    public Snapshot(IReadOnlyList<Connection> connections, SnapshotStats stats, DateTimeOffset takenAt)
+    {
+        Connections = connections;
+        Stats = stats;
+        TakenAt = takenAt;
+    }
+
+    public IReadOnlyList<Connection> Connections { get; }
+    public SnapshotStats Stats { get; }
+    public DateTimeOffset TakenAt { get; }
+}
+
+/// <summary>What taking a snapshot saw besides the sockets, for self-metrics and logs.</summary>
+/// <param name="Source">The source that produced it (<c>netlink</c> or <c>procfs</c>).</param>
+/// <param name="Malformed">Kernel records skipped as unparseable.</param>
+/// <param name="Duplicates">Records dropped because a dump returned a socket twice.</param>
+/// <param name="UnknownInterfaces">Sockets whose interface could not be determined.</param>
+/// <param name="OwnersResolved">False when owner resolution was off.</param>
+/// <param name="ProcessesDenied">Processes whose fds could not be read (missing privilege).</param>
+public sealed record SnapshotStats(
+    string Source,
+    int Malformed,
+    int Duplicates,
+    int UnknownInterfaces,
+    bool OwnersResolved,
+    int ProcessesDenied);
