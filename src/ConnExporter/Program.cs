@@ -5,26 +5,24 @@ using ConnExporter.Inventory;
 // line on stderr and a non-zero exit; nothing else reaches the terminal as a stack trace.
 try
 {
-    if (args.Length > 0 && args[0] == "connections")
+    bool connections = args.Length > 0 && args[0] == "connections";
+    var rest = connections ? args[1..] : args;
+    var flags = connections ? ConnectionsCommand.CreateFlags() : ExporterFlags.Create();
+    var synopsis = connections ? ConnectionsCommand.Synopsis : ExporterCommand.Synopsis;
+    if (rest.Any(a => a is "--help" or "-h"))
     {
-        var flags = ConnectionsCommand.CreateFlags();
-        if (args.Skip(1).Any(a => a is "--help" or "-h"))
-        {
-            Console.Out.Write(flags.Usage(ConnectionsCommand.Synopsis));
-            return 0;
-        }
-        flags.Parse(args[1..]);
-        if (flags.Positional.Count > 0)
-            throw new CommandLineException($"unexpected argument '{flags.Positional[0]}', try --help");
-        return ConnectionsCommand.Run(flags, Console.Out);
+        Console.Out.Write(flags.Usage(synopsis));
+        return 0;
     }
-    if (args.Any(a => a == "--version"))
+    if (rest.Any(a => a == "--version"))
     {
         Console.Out.WriteLine(BuildInfo.Text);
         return 0;
     }
-    Console.Error.WriteLine("conn-exporter: error: the exporter is not built yet; use 'conn-exporter connections'");
-    return 2;
+    flags.Parse(rest);
+    if (flags.Positional.Count > 0)
+        throw new CommandLineException($"unexpected argument '{flags.Positional[0]}', try --help");
+    return connections ? ConnectionsCommand.Run(flags, Console.Out) : await ExporterCommand.RunAsync(flags);
 }
 catch (CommandLineException e)
 {

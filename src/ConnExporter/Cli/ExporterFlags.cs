@@ -1,0 +1,74 @@
+using ConnExporter.Metrics;
+
+namespace ConnExporter.Cli;
+
+/// <summary>The daemon's flags, named as node_exporter names its own.</summary>
+public static class ExporterFlags
+{
+    public const string ListenAddress = "web.listen-address";
+    public const string TelemetryPath = "web.telemetry-path";
+    public const string MaxRequests = "web.max-requests";
+    public const string DisableExporterMetrics = "web.disable-exporter-metrics";
+    public const string DisableDefaults = "collector.disable-defaults";
+    public const string ProcessesMaxSeries = "collector.processes.max-series";
+    public const string PeersMaxSeries = "collector.peers.max-series";
+    public const string PeersNetworks = "collector.peers.networks";
+    public const string TcpInfoMaxSeries = "collector.tcpinfo.max-series";
+    public const string ConnectionsMaxSeries = "collector.connections.max-series";
+    public const string ConnectionsIncludeTimeWait = "collector.connections.include-time-wait";
+
+    /// <summary>The collectors, for flag registration; their defaults live on the views.</summary>
+    public static readonly (string Name, bool Default, string Description)[] Collectors =
+    [
+        ("sockets", true, "Sockets per protocol, family and state (conn_sockets)."),
+        ("interfaces", true, "Sockets per interface, protocol and state (conn_interface_sockets)."),
+        ("listeners", true, "Listening sockets with process and unit, TCP accept queues (conn_listeners_info, conn_tcp_listen_*)."),
+        ("processes", true, "Sockets per process name and unit, and unowned sockets (conn_process_sockets, conn_unowned_sockets)."),
+        ("peers", true, "Established connections per direction, process, peer and service port (conn_peers)."),
+        ("tcpinfo", true, "TCP RTT histogram, retransmits and bytes in flight per process (conn_tcp_*; netlink source)."),
+        ("connections", false, "One series per socket as the original exporter had it (network_connections_info)."),
+    ];
+
+    public static FlagSet Create()
+    {
+        var flags = new FlagSet("conn-exporter");
+        flags.Add(new Flag(ListenAddress, "Addresses on which to expose metrics and web interface (repeatable). Without it, :$PORT when PORT is set.", ":9811", repeatable: true, placeholder: "[HOST]:PORT"));
+        flags.Add(new Flag(TelemetryPath, "Path under which to expose metrics.", "/metrics", placeholder: "PATH"));
+        flags.Add(new Flag(MaxRequests, "Maximum number of parallel scrape requests; 503 beyond. 0 disables the limit.", "40", placeholder: "N"));
+        flags.Add(new Flag(DisableExporterMetrics, "Exclude metrics about the exporter itself (process_*, conn_exporter_build_info, conn_exporter_scrapes_total).", "false", isBool: true));
+        foreach (var (name, enabled, description) in Collectors)
+            flags.Add(new Flag($"collector.{name}", $"Enable the {name} collector: {description}", enabled ? "true" : "false", isBool: true));
+        flags.Add(new Flag(DisableDefaults, "Set all collectors to disabled by default; enable them one by one with --collector.<name>.", "false", isBool: true));
+        flags.Add(new Flag(ProcessesMaxSeries, "Most conn_process_sockets series; the rest fold into process=\"other\".", "500", placeholder: "N"));
+        flags.Add(new Flag(PeersMaxSeries, "Most conn_peers series; the rest fold into one \"other\" series.", "1000", placeholder: "N"));
+        flags.Add(new Flag(PeersNetworks, "Report peers inside a CIDR by name: name=cidr[,name=cidr…] (repeatable), e.g. office=10.0.0.0/8.", repeatable: true, placeholder: "NAME=CIDR"));
+        flags.Add(new Flag(TcpInfoMaxSeries, "Most process/unit series of the tcpinfo collector.", "200", placeholder: "N"));
+        flags.Add(new Flag(ConnectionsMaxSeries, "Most network_connections_info series.", "10000", placeholder: "N"));
+        flags.Add(new Flag(ConnectionsIncludeTimeWait, "Include TIME_WAIT sockets in network_connections_info.", "false", isBool: true));
+        CommonFlags.Register(flags);
+        return flags;
+    }
+
+    public static bool IsEnabled(FlagSet flags, string collector, bool byDefault)
+    {
+        var name = $"collector.{collector}";
+        if (flags.IsSet(name)) return flags.GetBool(name);
+        return !flags.GetBool(DisableDefaults) && byDefault;
+    }
+
+    /// <summary>Builds the enabled views in a stable order.</summary>
+    public static List<ISnapshotView> Views(FlagSet flags, DroppedSeries dropped)
+    {
+        var all = new List<ISnapshotView>
+        {
+            new SocketsView(),
+            new InterfacesView(),
+            new ListenersView(),
+            new ProcessesView(flags.GetInt(ProcessesMaxSeries, 1), dropped),
+            new PeersView(flags.GetInt(PeersMaxSeries, 1), NamedNetwork.ParseList(flags.GetAll(PeersNetworks), PeersNetworks), dropped),
+            new TcpHealthView(flags.GetInt(TcpInfoMaxSeries, 1), dropped),
+            new ConnectionsView(flags.GetInt(ConnectionsMaxSeries, 1), flags.GetBool(ConnectionsIncludeTimeWait), dropped),
+        };
+        return all.Where(v => IsEnabled(flags, v.Name, v.EnabledByDefault)).ToList();
+    }
+}

@@ -1,0 +1,58 @@
+using System.Net;
+using ConnExporter.Inventory;
+using ConnExporter.Metrics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace ConnExporter.Web;
+
+/// <summary>Kestrel with the exporter's endpoints; nothing else (slim builder, no MVC).</summary>
+public static class ExporterServer
+{
+    public sealed record Settings(
+        IReadOnlyList<ListenAddress> Addresses,
+        string TelemetryPath,
+        int MaxRequests);
+
+    public static WebApplication Build(Settings settings, SharedCollection collection, ScrapeRenderer renderer,
+        ExporterHealth health, ILoggerFactory loggers)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggers);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // A scrape is a small GET: keep headers small, refuse bodies, drop slow clients.
+            kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+            kestrel.Limits.MaxRequestLineSize = 8 * 1024;
+            kestrel.Limits.MaxRequestBodySize = 0;
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            foreach (var address in settings.Addresses)
+            {
+                if (address.Address is { } ip) kestrel.Listen(ip, address.Port);
+                else if (address.Host is "localhost") kestrel.ListenLocalhost(address.Port);
+                else if (address.Host is { } host) kestrel.Listen(ResolveHost(host), address.Port);
+                else kestrel.ListenAnyIP(address.Port);
+            }
+        });
+        var app = builder.Build();
+        var metrics = new MetricsEndpoint(collection, renderer, settings.MaxRequests);
+        app.MapGet(settings.TelemetryPath, metrics.HandleAsync);
+        var landing = LandingPage.Render(settings.TelemetryPath.TrimStart('/'), renderer.Views);
+        app.MapGet("/", () => Results.Content(landing, "text/html; charset=utf-8"));
+        HealthEndpoints.Map(app, health, renderer.Views);
+        return app;
+    }
+
+    private static IPAddress ResolveHost(string host)
+    {
+        var addresses = Dns.GetHostAddresses(host);
+        return addresses.Length > 0 ? addresses[0]
+            : throw new Cli.CommandLineException($"--web.listen-address host '{host}' does not resolve");
+    }
+}

@@ -1,0 +1,66 @@
+using System.Text.Json;
+using ConnExporter.Metrics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace ConnExporter.Web;
+
+/// <summary>
+/// Health the way both origins had it: the eBPF monitor's <c>/health</c> (JSON),
+/// <c>/readiness</c> and <c>/liveness</c>, and Prometheus' <c>/-/healthy</c> and <c>/-/ready</c>.
+/// </summary>
+public static class HealthEndpoints
+{
+    public static void Map(WebApplication app, ExporterHealth health, IReadOnlyList<ISnapshotView> views)
+    {
+        app.MapGet("/readiness", (HttpContext c) => Probe(c, health.IsReady, "ready"));
+        app.MapGet("/-/ready", (HttpContext c) => Probe(c, health.IsReady, "ready"));
+        app.MapGet("/liveness", (HttpContext c) => Probe(c, health.IsAlive, "alive"));
+        app.MapGet("/-/healthy", (HttpContext c) => Probe(c, health.IsAlive, "healthy"));
+        app.MapGet("/health", (HttpContext c) => Json(c, health, views));
+    }
+
+    private static Task Probe(HttpContext context, bool ok, string word)
+    {
+        context.Response.StatusCode = ok ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(ok ? $"{word}\n" : $"not {word}\n");
+    }
+
+    private static async Task Json(HttpContext context, ExporterHealth health, IReadOnlyList<ISnapshotView> views)
+    {
+        bool ready = health.IsReady, alive = health.IsAlive;
+        context.Response.StatusCode = ready && alive ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
+        context.Response.ContentType = "application/json";
+        var last = health.Last;
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteBoolean("ready", ready);
+            json.WriteBoolean("alive", alive);
+            json.WriteNumber("timestamp", DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+            json.WriteStartObject("collectors");
+            json.WriteStartObject(ScrapeRenderer.InventoryCollector);
+            json.WriteBoolean("enabled", true);
+            json.WriteBoolean("success", last?.Snapshot is not null);
+            if (last?.Error is { } error) json.WriteString("error", error.Message);
+            if (last?.Snapshot is { } snapshot)
+            {
+                json.WriteString("source", snapshot.Stats.Source);
+                json.WriteNumber("sockets", snapshot.Connections.Count);
+                json.WriteNumber("duration_seconds", last.Duration.TotalSeconds);
+            }
+            json.WriteEndObject();
+            foreach (var view in views)
+            {
+                json.WriteStartObject(view.Name);
+                json.WriteBoolean("enabled", true);
+                json.WriteEndObject();
+            }
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+        await context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+    }
+}
