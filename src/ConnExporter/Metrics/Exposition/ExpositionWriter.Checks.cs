@@ -31,7 +31,8 @@ public sealed partial class ExpositionWriter
     [Conditional("DEBUG")]
     private void SetFamilyPrefix(string name, ReadOnlySpan<char> metadataName)
     {
-        _familyPrefix = metadataName.Length == name.Length ? name : metadataName.ToString();
+        _familyName = name;
+        _familyPrefixLength = metadataName.Length;
     }
 
     /// <summary>OpenMetrics ties a sample to its family by name prefix; a foreign sample would be misread.</summary>
@@ -39,8 +40,8 @@ public sealed partial class ExpositionWriter
     private void CheckSampleName(string name)
     {
         CheckMetricName(name);
-        if (_familyPrefix is not null && !name.StartsWith(_familyPrefix, StringComparison.Ordinal))
-            throw new ArgumentException($"Sample '{name}' does not belong to family '{_familyPrefix}'.", nameof(name));
+        if (_familyName is not null && !name.AsSpan().StartsWith(_familyName.AsSpan(0, _familyPrefixLength), StringComparison.Ordinal))
+            throw new ArgumentException($"Sample '{name}' does not belong to family '{_familyName}'.", nameof(name));
     }
 
     [Conditional("DEBUG")]

@@ -28,8 +28,9 @@ public sealed partial class ExpositionWriter
     private int _labelCount = NotInSample;
     private bool _finished;
 
-    /// <summary>The family's name as its samples start (OpenMetrics counters: without <c>_total</c>); Debug checks only.</summary>
-    private string? _familyPrefix;
+    /// <summary>The current family and how much of its name every sample starts with (OpenMetrics counters: all but <c>_total</c>); Debug checks only.</summary>
+    private string? _familyName;
+    private int _familyPrefixLength;
 
     public ExpositionWriter(IBufferWriter<byte> output, ExpositionFormat format)
     {
