@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use: iproute2 (ip netns, ss: the ground truth), python3 (scenario
-# processes holding sockets), prometheus (promtool and a real server to scrape us), curl.
-packages=(iproute2 python3 curl prometheus)
+# processes holding sockets), prometheus (promtool and a real server to scrape us), curl,
+# python3-prometheus-client (a second, independent OpenMetrics parser).
+packages=(iproute2 python3 curl prometheus python3-prometheus-client)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.IO.Compression;
-using System.IO.Pipelines;
 using ConnExporter.Inventory;
 using ConnExporter.Metrics;
 using ConnExporter.Metrics.Exposition;
@@ -44,13 +42,12 @@ public sealed class MetricsEndpoint
             var format = FormatNegotiation.FromAccept(context.Request.Headers.Accept.ToString());
             var response = context.Response;
             response.ContentType = ExpositionContentType.For(format);
-            if (AcceptsGzip(context.Request))
+            response.Headers.Vary = "Accept-Encoding";
+            if (GzipResponseBody.IsAccepted(context.Request.Headers.AcceptEncoding.ToString()))
             {
                 response.Headers.ContentEncoding = "gzip";
-                await using var gzip = new GZipStream(response.Body, CompressionLevel.Fastest, leaveOpen: true);
-                var pipe = PipeWriter.Create(gzip, new StreamPipeWriterOptions(leaveOpen: true));
-                _renderer.Render(result, pipe, format);
-                await pipe.CompleteAsync();
+                await using var gzip = GzipResponseBody.Create(response.Body);
+                _renderer.Render(result, gzip.Writer, format);
             }
             else
             {
@@ -86,19 +83,5 @@ public sealed class MetricsEndpoint
             return t > TimeSpan.FromMilliseconds(100) ? t : TimeSpan.FromMilliseconds(100);
         }
         return DefaultTimeout;
-    }
-
-    private static bool AcceptsGzip(HttpRequest request)
-    {
-        foreach (var value in request.Headers.AcceptEncoding)
-        {
-            foreach (var part in (value ?? "").Split(','))
-            {
-                var coding = part.Split(';')[0].Trim();
-                if (coding.Equals("gzip", StringComparison.OrdinalIgnoreCase) && !part.Contains("q=0", StringComparison.Ordinal))
-                    return true;
-            }
-        }
-        return false;
     }
 }
