@@ -65,60 +65,18 @@ public sealed class SockDiagSource : ISocketSource
         using var socket = OpenSocket();
         socket.Send(message);
 
-        int malformed = 0;
-        string? firstProblem = null;
-        // Dump batches are produced synchronously (in sendto, then in each recv), so once a
-        // malformed batch may have swallowed NLMSG_DONE, an empty queue means the dump is over.
-        bool dontWait = false;
-        while (true)
+        var dump = new InetDiagDump(protocol, sequence);
+        while (!dump.IsDone)
         {
-            var batch = socket.Receive(dontWait, out bool truncated);
+            // Dump batches are produced synchronously (in sendto, then in each recv), so once a
+            // malformed batch may have swallowed NLMSG_DONE, an empty queue means the dump is over.
+            var batch = socket.Receive(dontWait: dump.LostMessages, out bool truncated);
             if (batch.IsEmpty) break;
-
-            var reader = new NetlinkMessageReader(batch);
-            while (reader.MoveNext())
-            {
-                if (reader.Header.Type != InetDiagRequest.SockDiagByFamily || reader.Header.Sequence != sequence)
-                    continue;
-                if (InetDiagMessage.TryParse(reader.Payload, out var diag, out string? problem))
-                {
-                    sink.Add(ToRecord(diag, protocol));
-                }
-                else
-                {
-                    malformed++;
-                    firstProblem ??= problem;
-                }
-            }
-
-            if (reader.IsDone)
-            {
-                if (reader.Error != 0) return Refused(family, protocol, -reader.Error);
-                break;
-            }
-            if (truncated || reader.IsMalformed)
-            {
-                malformed++;
-                firstProblem ??= truncated ? "netlink batch longer than the receive buffer" : reader.Problem;
-                dontWait = true;
-            }
+            dump.Add(batch, truncated, sink);
         }
-        return new SourceReadResult(malformed, firstProblem);
+        if (dump.Error != 0) return Refused(family, protocol, -dump.Error).Add(dump.Result);
+        return dump.Result;
     }
-
-    private static SocketRecord ToRecord(in InetDiagMessage diag, SocketProtocol protocol) => new(
-        protocol,
-        diag.Family == InetDiagRequest.AfInet6 ? IpFamily.IPv6 : IpFamily.IPv4,
-        (SocketState)diag.State,
-        diag.Local,
-        diag.Remote,
-        (int)diag.InterfaceIndex,
-        diag.Inode,
-        diag.Uid,
-        diag.Cookie,
-        diag.ReceiveQueue,
-        diag.SendQueue,
-        protocol == SocketProtocol.Tcp ? diag.Tcp : null);
 
     private NetlinkSocket OpenSocket()
     {
