@@ -84,18 +84,23 @@ public sealed class SockDiagSource : ISocketSource
         {
             return NetlinkSocket.Open(Interop.NETLINK_SOCK_DIAG, _buffer);
         }
-        catch (NetlinkException e) when ((Interop.Errno)e.Errno is Interop.Errno.EACCES or Interop.Errno.EPERM
-                                         or Interop.Errno.EAFNOSUPPORT or Interop.Errno.EPROTONOSUPPORT)
+        catch (NetlinkException e) when (IsSocketRefusal((Interop.Errno)e.Errno))
         {
-            throw new SocketSourceUnavailableException(
-                $"netlink source unavailable: socket(AF_NETLINK, NETLINK_SOCK_DIAG) failed with {(Interop.Errno)e.Errno} " +
-                $"(a seccomp filter or systemd RestrictAddressFamilies= without AF_NETLINK?); {Fix}",
-                e.Errno, e);
+            throw SocketRefused(e);
         }
     }
 
+    /// <summary>socket() errors that mean "not here" rather than "not now" (EMFILE, ENOMEM).</summary>
+    internal static bool IsSocketRefusal(Interop.Errno errno) =>
+        errno is Interop.Errno.EACCES or Interop.Errno.EPERM or Interop.Errno.EAFNOSUPPORT or Interop.Errno.EPROTONOSUPPORT;
+
+    internal static SocketSourceUnavailableException SocketRefused(NetlinkException e) => new(
+        $"netlink source unavailable: socket(AF_NETLINK, NETLINK_SOCK_DIAG) failed with {(Interop.Errno)e.Errno} " +
+        $"(a seccomp filter or systemd RestrictAddressFamilies= without AF_NETLINK?); {Fix}",
+        e.Errno, e);
+
     /// <summary>The kernel answered the dump with an errno.</summary>
-    private static SourceReadResult Refused(byte family, SocketProtocol protocol, int errno)
+    internal static SourceReadResult Refused(byte family, SocketProtocol protocol, int errno)
     {
         var error = (Interop.Errno)errno;
         bool missing = error is Interop.Errno.EAFNOSUPPORT or Interop.Errno.ENOENT or Interop.Errno.EINVAL;
@@ -103,12 +108,13 @@ public sealed class SockDiagSource : ISocketSource
         if (family == InetDiagRequest.AfInet6 && missing) return SourceReadResult.Clean;
 
         string kind = KindName(family, protocol);
+        string module = protocol == SocketProtocol.Tcp ? "tcp_diag" : "udp_diag";
         if (missing || error is Interop.Errno.EPERM or Interop.Errno.EACCES or Interop.Errno.EPROTONOSUPPORT or Interop.Errno.EOPNOTSUPP)
         {
             throw new SocketSourceUnavailableException(
                 $"netlink source unavailable: the kernel refused the sock_diag dump of {kind} sockets with {error} " +
-                $"(inet_diag/{(protocol == SocketProtocol.Tcp ? "tcp_diag" : "udp_diag")} missing or not permitted); " +
-                $"load the module, {Fix}",
+                $"(inet_diag or {module} missing, or not permitted); " +
+                $"load it (modprobe {module}) or use --collector.source=procfs",
                 errno);
         }
         throw new NetlinkException($"sock_diag dump of {kind} sockets failed: {error}", errno);
