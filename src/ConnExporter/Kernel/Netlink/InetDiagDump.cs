@@ -1,0 +1,90 @@
+using ConnExporter.Inventory;
+
+namespace ConnExporter.Kernel.Netlink;
+
+/// <summary>
+/// The reply to one inet_diag dump request, fed batch by batch: turns each
+/// <c>SOCK_DIAG_BY_FAMILY</c> message into a <see cref="SocketRecord"/>, counts what cannot be
+/// parsed, and notes how the reply ended. Pure: no I/O, so it is tested on built bytes.
+/// </summary>
+internal sealed class InetDiagDump
+{
+    private readonly SocketProtocol _protocol;
+    private readonly uint _sequence;
+
+    public InetDiagDump(SocketProtocol protocol, uint sequence)
+    {
+        _protocol = protocol;
+        _sequence = sequence;
+    }
+
+    /// <summary>NLMSG_DONE or NLMSG_ERROR arrived: no more batches belong to this dump.</summary>
+    public bool IsDone { get; private set; }
+
+    /// <summary>The negative errno the kernel ended the dump with; 0 when it succeeded.</summary>
+    public int Error { get; private set; }
+
+    /// <summary>Messages, or whole batches, that could not be parsed.</summary>
+    public int Malformed { get; private set; }
+
+    public string? FirstProblem { get; private set; }
+
+    /// <summary>A batch was malformed or truncated, so the end-of-dump message may be lost too.</summary>
+    public bool LostMessages { get; private set; }
+
+    public SourceReadResult Result => new(Malformed, FirstProblem);
+
+    /// <summary>Appends the sockets of one received batch to <paramref name="sink"/>.</summary>
+    /// <param name="truncated">The datagram was longer than <paramref name="batch"/>.</param>
+    public void Add(ReadOnlySpan<byte> batch, bool truncated, List<SocketRecord> sink)
+    {
+        var reader = new NetlinkMessageReader(batch);
+        while (reader.MoveNext())
+        {
+            // Anything else (another request's reply) is not ours to count.
+            if (reader.Header.Type != InetDiagRequest.SockDiagByFamily || reader.Header.Sequence != _sequence)
+                continue;
+            if (InetDiagMessage.TryParse(reader.Payload, out var diag, out string? problem))
+                sink.Add(ToRecord(diag));
+            else
+                Count(problem);
+        }
+
+        if (truncated)
+        {
+            // The cut-off message is counted here, once, rather than as a malformed header.
+            Count("netlink batch longer than the receive buffer");
+            LostMessages = true;
+        }
+        else if (reader.IsMalformed)
+        {
+            Count(reader.Problem);
+            LostMessages = true;
+        }
+        if (reader.IsDone)
+        {
+            IsDone = true;
+            Error = reader.Error;
+        }
+    }
+
+    private void Count(string? problem)
+    {
+        Malformed++;
+        FirstProblem ??= problem;
+    }
+
+    private SocketRecord ToRecord(in InetDiagMessage diag) => new(
+        _protocol,
+        diag.Family == InetDiagRequest.AfInet6 ? IpFamily.IPv6 : IpFamily.IPv4,
+        (SocketState)diag.State,
+        diag.Local,
+        diag.Remote,
+        (int)diag.InterfaceIndex,
+        diag.Inode,
+        diag.Uid,
+        diag.Cookie,
+        diag.ReceiveQueue,
+        diag.SendQueue,
+        _protocol == SocketProtocol.Tcp ? diag.Tcp : null);
+}

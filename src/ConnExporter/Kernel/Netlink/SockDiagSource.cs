@@ -1,0 +1,130 @@
+using ConnExporter.Inventory;
+
+namespace ConnExporter.Kernel.Netlink;
+
+/// <summary>
+/// The default socket source: one NETLINK_SOCK_DIAG dump per requested kind (family ×
+/// protocol), in the network namespace of the calling thread. TCP dumps ask for struct
+/// tcp_info. Records are appended as the kernel returns them, duplicates included (a dump is
+/// not atomic; the snapshot deduplicates).
+/// </summary>
+/// <remarks>Reusable across reads: each dump opens its own short-lived socket (so it belongs
+/// to the caller's namespace and an abandoned dump cannot leak into the next), while the
+/// receive buffer is allocated once. Reads are serialised.</remarks>
+public sealed class SockDiagSource : ISocketSource
+{
+    private const string Fix = "allow AF_NETLINK or use --collector.source=procfs";
+
+    private readonly byte[] _buffer = GC.AllocateUninitializedArray<byte>(NetlinkSocket.MinimumBufferSize);
+    private readonly Lock _gate = new();
+    private uint _sequence;
+
+    public string Name => "netlink";
+
+    /// <inheritdoc />
+    /// <exception cref="SocketSourceUnavailableException">The netlink socket cannot be opened
+    /// here (seccomp, RestrictAddressFamilies=, no sock_diag) or the kernel refuses IPv4 dumps;
+    /// nothing of this read is left in <paramref name="sink"/>.</exception>
+    /// <exception cref="NetlinkException">An unexpected system call failure (ENOMEM, EMFILE, ...).</exception>
+    public SourceReadResult Read(SocketKinds kinds, List<SocketRecord> sink)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        lock (_gate)
+        {
+            int start = sink.Count;
+            try
+            {
+                var result = SourceReadResult.Clean;
+                if ((kinds & SocketKinds.Tcp4) != 0) result = result.Add(Dump(InetDiagRequest.AfInet, SocketProtocol.Tcp, sink));
+                if ((kinds & SocketKinds.Tcp6) != 0) result = result.Add(Dump(InetDiagRequest.AfInet6, SocketProtocol.Tcp, sink));
+                if ((kinds & SocketKinds.Udp4) != 0) result = result.Add(Dump(InetDiagRequest.AfInet, SocketProtocol.Udp, sink));
+                if ((kinds & SocketKinds.Udp6) != 0) result = result.Add(Dump(InetDiagRequest.AfInet6, SocketProtocol.Udp, sink));
+                return result;
+            }
+            catch (Exception e) when (e is SocketSourceUnavailableException or NetlinkException)
+            {
+                // A caller falling back to another source must not see half of this one.
+                sink.RemoveRange(start, sink.Count - start);
+                throw;
+            }
+        }
+    }
+
+    private SourceReadResult Dump(byte family, SocketProtocol protocol, List<SocketRecord> sink)
+    {
+        bool tcp = protocol == SocketProtocol.Tcp;
+        var request = new InetDiagRequest(
+            family,
+            tcp ? InetDiagRequest.IpProtoTcp : InetDiagRequest.IpProtoUdp,
+            tcp ? InetDiagRequest.InfoExtension : (byte)0,
+            InetDiagRequest.AllStates);
+        uint sequence = ++_sequence;
+        Span<byte> message = stackalloc byte[InetDiagRequest.MessageSize];
+        request.Write(message, sequence);
+
+        using var socket = OpenSocket();
+        socket.Send(message);
+
+        var dump = new InetDiagDump(protocol, sequence);
+        while (!dump.IsDone)
+        {
+            // Dump batches are produced synchronously (in sendto, then in each recv), so once a
+            // malformed batch may have swallowed NLMSG_DONE, an empty queue means the dump is over.
+            var batch = socket.Receive(dontWait: dump.LostMessages, out bool truncated);
+            if (batch.IsEmpty) break;
+            dump.Add(batch, truncated, sink);
+        }
+        if (dump.Error != 0) return Refused(family, protocol, -dump.Error).Add(dump.Result);
+        return dump.Result;
+    }
+
+    private NetlinkSocket OpenSocket()
+    {
+        try
+        {
+            return NetlinkSocket.Open(Interop.NETLINK_SOCK_DIAG, _buffer);
+        }
+        catch (NetlinkException e) when (IsSocketRefusal((Interop.Errno)e.Errno))
+        {
+            throw SocketRefused(e);
+        }
+    }
+
+    /// <summary>socket() errors that mean "not here" rather than "not now" (EMFILE, ENOMEM).</summary>
+    internal static bool IsSocketRefusal(Interop.Errno errno) =>
+        errno is Interop.Errno.EACCES or Interop.Errno.EPERM or Interop.Errno.EAFNOSUPPORT or Interop.Errno.EPROTONOSUPPORT;
+
+    internal static SocketSourceUnavailableException SocketRefused(NetlinkException e) => new(
+        $"netlink source unavailable: socket(AF_NETLINK, NETLINK_SOCK_DIAG) failed with {(Interop.Errno)e.Errno} " +
+        $"(a seccomp filter or systemd RestrictAddressFamilies= without AF_NETLINK?); {Fix}",
+        e.Errno, e);
+
+    /// <summary>The kernel answered the dump with an errno.</summary>
+    internal static SourceReadResult Refused(byte family, SocketProtocol protocol, int errno)
+    {
+        var error = (Interop.Errno)errno;
+        bool missing = error is Interop.Errno.EAFNOSUPPORT or Interop.Errno.ENOENT or Interop.Errno.EINVAL;
+        // IPv6 disabled or absent is a shape of this host, not a failure: that kind has no sockets.
+        if (family == InetDiagRequest.AfInet6 && missing) return SourceReadResult.Clean;
+
+        string kind = KindName(family, protocol);
+        string module = protocol == SocketProtocol.Tcp ? "tcp_diag" : "udp_diag";
+        if (missing || error is Interop.Errno.EPERM or Interop.Errno.EACCES or Interop.Errno.EPROTONOSUPPORT or Interop.Errno.EOPNOTSUPP)
+        {
+            throw new SocketSourceUnavailableException(
+                $"netlink source unavailable: the kernel refused the sock_diag dump of {kind} sockets with {error} " +
+                $"(inet_diag or {module} missing, or not permitted); " +
+                $"load it (modprobe {module}) or use --collector.source=procfs",
+                errno);
+        }
+        throw new NetlinkException($"sock_diag dump of {kind} sockets failed: {error}", errno);
+    }
+
+    private static string KindName(byte family, SocketProtocol protocol) => (family, protocol) switch
+    {
+        (InetDiagRequest.AfInet, SocketProtocol.Tcp) => "tcp4",
+        (InetDiagRequest.AfInet, SocketProtocol.Udp) => "udp4",
+        (_, SocketProtocol.Tcp) => "tcp6",
+        _ => "udp6",
+    };
+}

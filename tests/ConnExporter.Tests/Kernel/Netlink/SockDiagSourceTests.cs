@@ -1,0 +1,212 @@
+using System.Net;
+using System.Net.Sockets;
+using ConnExporter.Inventory;
+using ConnExporter.Kernel.Netlink;
+using ConnExporter.Tests.Infrastructure;
+
+namespace ConnExporter.Tests.Kernel.Netlink;
+
+public class SockDiagSourceTests
+{
+    [Fact]
+    public void Is_named_netlink() => Assert.Equal("netlink", new SockDiagSource().Name);
+
+    [Fact]
+    public void Finds_a_listener_of_this_process()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        ushort port = (ushort)((IPEndPoint)listener.LocalEndPoint!).Port;
+        var source = new SockDiagSource();
+        var sink = new List<SocketRecord>();
+
+        var result = source.Read(SocketKinds.Tcp4, sink);
+
+        Assert.Equal(SourceReadResult.Clean, result);
+        var mine = Assert.Single(sink, r => r.Local.Port == port && r.State == SocketState.Listen);
+        Assert.Equal(SocketProtocol.Tcp, mine.Protocol);
+        Assert.Equal(IpFamily.IPv4, mine.Family);
+        Assert.Equal(InetAddress.Parse("127.0.0.1"), mine.Local.Address);
+        Assert.NotEqual(0ul, mine.Inode);
+        Assert.NotEqual(0ul, mine.Cookie);
+        Assert.NotNull(mine.Tcp);
+        Assert.All(sink, r => Assert.Equal(IpFamily.IPv4, r.Family));
+    }
+
+    [Fact]
+    public void Reads_only_the_requested_kinds_and_is_reusable()
+    {
+        using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        ushort port = (ushort)((IPEndPoint)udp.LocalEndPoint!).Port;
+        var source = new SockDiagSource();
+
+        for (int i = 0; i < 3; i++)
+        {
+            var sink = new List<SocketRecord>();
+            source.Read(SocketKinds.Udp4, sink);
+            Assert.All(sink, r => Assert.Equal((SocketProtocol.Udp, IpFamily.IPv4), (r.Protocol, r.Family)));
+            var mine = Assert.Single(sink, r => r.Local.Port == port);
+            Assert.Equal(SocketState.Close, mine.State);
+            Assert.Null(mine.Tcp);
+        }
+        var none = new List<SocketRecord>();
+        Assert.Equal(SourceReadResult.Clean, source.Read(SocketKinds.None, none));
+        Assert.Empty(none);
+    }
+
+    [Fact]
+    public void Does_not_allocate_per_socket()
+    {
+        var sockets = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < 1000; i++)
+            {
+                var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                sockets.Add(udp);
+                udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            }
+            var source = new SockDiagSource();
+            var sink = new List<SocketRecord>();
+            source.Read(SocketKinds.All, sink);
+            source.Read(SocketKinds.All, sink);
+            int count = sink.Count / 2;
+            sink = new List<SocketRecord>(count * 2);
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            source.Read(SocketKinds.All, sink);
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+            Assert.True(sink.Count >= 1000, $"read {sink.Count} sockets");
+            // A few objects per dump (socket handle, dump state), nothing per socket.
+            Assert.True(allocated < 8 * 1024, $"allocated {allocated} bytes for {sink.Count} sockets");
+        }
+        finally
+        {
+            sockets.ForEach(s => s.Dispose());
+        }
+    }
+
+    [RootFact]
+    public void Matches_ss_inside_a_fresh_namespace()
+    {
+        using var ns = new NetworkNamespace();
+        var (records, result, ss, ports) = ns.RunInside(() =>
+        {
+            using var listener = Tcp(AddressFamily.InterNetwork);
+            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            listener.Listen();
+            using var client = Tcp(AddressFamily.InterNetwork);
+            client.Connect(listener.LocalEndPoint!);
+            using var server = listener.Accept();
+            PingPong(client, server);
+
+            using var listener6 = Tcp(AddressFamily.InterNetworkV6);
+            listener6.Bind(new IPEndPoint(IPAddress.Parse(NetworkNamespace.TunIPv6), 0));
+            listener6.Listen();
+
+            using var dns = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            dns.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.53"), 53));
+            using var resolver = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            resolver.Connect(new IPEndPoint(IPAddress.Parse("127.0.0.53"), 53));
+
+            var sink = new List<SocketRecord>();
+            var read = new SockDiagSource().Read(SocketKinds.All, sink);
+            string text = ns.Exec("ss", "-H -tuane");
+            var endpoints = (
+                Listener: (ushort)((IPEndPoint)listener.LocalEndPoint!).Port,
+                Client: (ushort)((IPEndPoint)client.LocalEndPoint!).Port,
+                Listener6: (ushort)((IPEndPoint)listener6.LocalEndPoint!).Port,
+                Resolver: (ushort)((IPEndPoint)resolver.LocalEndPoint!).Port);
+            return (sink, read, text, endpoints);
+        });
+
+        Assert.Equal(SourceReadResult.Clean, result);
+        var truth = SsLine.ParseAll(ss);
+
+        // Exactly the sockets this test opened, as the kernel reports them.
+        var loopback = InetAddress.Parse("127.0.0.1");
+        var dnsAddress = InetAddress.Parse("127.0.0.53");
+        var expected = new HashSet<(SocketProtocol, SocketState, InetEndpoint, InetEndpoint)>
+        {
+            (SocketProtocol.Tcp, SocketState.Listen, new(loopback, ports.Listener), new(InetAddress.AnyIPv4, 0)),
+            (SocketProtocol.Tcp, SocketState.Established, new(loopback, ports.Client), new(loopback, ports.Listener)),
+            (SocketProtocol.Tcp, SocketState.Established, new(loopback, ports.Listener), new(loopback, ports.Client)),
+            (SocketProtocol.Tcp, SocketState.Listen, new(InetAddress.Parse(NetworkNamespace.TunIPv6), ports.Listener6), new(InetAddress.AnyIPv6, 0)),
+            (SocketProtocol.Udp, SocketState.Close, new(dnsAddress, 53), new(InetAddress.AnyIPv4, 0)),
+            (SocketProtocol.Udp, SocketState.Established, new(loopback, ports.Resolver), new(dnsAddress, 53)),
+        };
+        Assert.Equal(expected, records.Select(r => (r.Protocol, r.State, r.Local, r.Remote)).ToHashSet());
+        Assert.Equal(expected, truth.Select(s => (s.Protocol, s.State, s.Local, s.Remote)).ToHashSet());
+
+        // Counts per protocol, family and state agree with ss.
+        Assert.Equal(
+            truth.CountBy(s => (s.Protocol, s.Family, s.State)).OrderBy(p => p.Key).ToList(),
+            records.CountBy(r => (r.Protocol, r.Family, r.State)).OrderBy(p => p.Key).ToList());
+
+        // Inode and cookie of every socket agree with ss -e.
+        Assert.Equal(
+            truth.Select(s => (s.Protocol, s.Local, s.Remote, s.Inode, s.Cookie)).ToHashSet(),
+            records.Select(r => (r.Protocol, r.Local, r.Remote, r.Inode, r.Cookie)).ToHashSet());
+        Assert.All(records, r => Assert.NotEqual(0ul, r.Inode));
+        Assert.All(records, r => Assert.Equal(0u, r.Uid));
+        Assert.Equal(records.Count, records.Select(r => r.Cookie).Distinct().Count());
+
+        Assert.All(records.Where(r => r.Protocol == SocketProtocol.Udp), r => Assert.Null(r.Tcp));
+        var clientSide = records.Single(r => r.State == SocketState.Established && r.Local.Port == ports.Client);
+        var serverSide = records.Single(r => r.State == SocketState.Established && r.Remote.Port == ports.Client);
+        foreach (var established in (SocketRecord[])[clientSide, serverSide])
+        {
+            var tcp = Assert.NotNull(established.Tcp);
+            Assert.True(tcp.RttMicros > 0, $"rtt of {established.Local} -> {established.Remote} is 0");
+            Assert.True(tcp.SendMss > 0);
+        }
+        // Every request the client sent was answered, which acknowledged it.
+        Assert.True(clientSide.Tcp!.Value.BytesAcked >= PingPongBytes, $"client bytes_acked {clientSide.Tcp.Value.BytesAcked}");
+        Assert.True(serverSide.Tcp!.Value.BytesReceived >= PingPongBytes, $"server bytes_received {serverSide.Tcp.Value.BytesReceived}");
+    }
+
+    [RootFact]
+    public void A_namespace_without_sockets_reads_empty()
+    {
+        using var ns = new NetworkNamespace();
+        var (records, result) = ns.RunInside(() =>
+        {
+            var sink = new List<SocketRecord>();
+            return (sink, new SockDiagSource().Read(SocketKinds.All, sink));
+        });
+        Assert.Equal(SourceReadResult.Clean, result);
+        Assert.Empty(records);
+    }
+
+    private const int PingPongRounds = 5;
+    private const int PingPongBytes = PingPongRounds * 1000;
+
+    private static Socket Tcp(AddressFamily family) => new(family, SocketType.Stream, ProtocolType.Tcp);
+
+    private static void PingPong(Socket client, Socket server)
+    {
+        var request = new byte[1000];
+        var buffer = new byte[1000];
+        for (int i = 0; i < PingPongRounds; i++)
+        {
+            client.Send(request);
+            ReceiveExactly(server, buffer, request.Length);
+            server.Send(buffer.AsSpan(0, 10));
+            ReceiveExactly(client, buffer, 10);
+        }
+    }
+
+    private static void ReceiveExactly(Socket socket, byte[] buffer, int count)
+    {
+        int received = 0;
+        while (received < count)
+        {
+            int n = socket.Receive(buffer, received, count - received, SocketFlags.None);
+            Assert.True(n > 0, "peer closed early");
+            received += n;
+        }
+    }
+}
