@@ -1,0 +1,8 @@
+using System.Runtime.InteropServices;
+
+internal static partial class Interop
+{
+    /// <summary><c>close(2)</c>.</summary>
+    [LibraryImport(Libraries.Libc, EntryPoint = "close", SetLastError = true)]
+    internal static partial int Close(int fd);
+}
