@@ -48,6 +48,7 @@ internal readonly ref struct ProcPidStat
             rest = rest[1..];
             int end = rest.IndexOfAny((byte)' ', (byte)'\n');
             var value = end < 0 ? rest : rest[..end];
+            if (value.IsEmpty) return false;
             field++;
             if (field == StartTimeField)
             {
