@@ -205,9 +205,21 @@ public sealed class ProcessResolver
             if (read)
             {
                 counters.FdLinksRead++;
-                // An fd closed since the listing fails here; its slot keeps an old generation
-                // and is swept, so the number is read afresh when it reappears.
-                if (!ProcFile.TryReadLink(fdDir, entry.NulTerminatedName, _fdLink, out int length, out _)) continue;
+                if (!ProcFile.TryReadLink(fdDir, entry.NulTerminatedName, _fdLink, out int length, out var error))
+                {
+                    if (error is Interop.Errno.EACCES or Interop.Errno.EPERM)
+                    {
+                        // The fd directory may be listable while its links are not (a process
+                        // that is not dumpable, or another user's): every other link would fail
+                        // the same way, so give up on this process for this scan after one try.
+                        Denied(pid, rereadAll, ref counters);
+                        fds.Clear();
+                        return;
+                    }
+                    // An fd closed since the listing: its slot keeps an old generation and is
+                    // swept, so the number is read afresh when it reappears.
+                    continue;
+                }
                 slot.Inode = ProcPidFd.TryParseSocketInode(_fdLink.AsSpan(0, length), out ulong inode) ? inode : 0;
                 slot.Wanted = slot.Inode != 0 && wanted.Contains(slot.Inode);
             }

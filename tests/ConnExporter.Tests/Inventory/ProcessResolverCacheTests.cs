@@ -212,10 +212,12 @@ public sealed partial class ProcessResolverCacheTests : IDisposable
         Assert.Single(logger.Entries, e => e.Level == LogLevel.Warning);
     }
 
-    [RootFact]
-    public void Unreadable_fd_tables_are_counted_and_warned_about_once()
+    [RootTheory]
+    [InlineData(UnixFileMode.None)]       // fd directory cannot be opened
+    [InlineData(UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead)] // listable, links unreadable
+    public void Unreadable_fd_tables_are_counted_and_warned_about_once(UnixFileMode fdDirectoryMode)
     {
-        File.SetUnixFileMode(_proc.FdDirectory(200), UnixFileMode.None);
+        File.SetUnixFileMode(_proc.FdDirectory(200), fdDirectoryMode);
         var logger = new ListLogger();
         var resolver = new ProcessResolver(_proc.Root, logger);
 
@@ -225,6 +227,7 @@ public sealed partial class ProcessResolverCacheTests : IDisposable
 
         Assert.Equal(1, first.ProcessesDenied);
         Assert.Equal(1, second.ProcessesDenied);
+        Assert.True(second.FdLinksRead <= 1, $"{second.FdLinksRead} links tried in a denied fd table");
         Assert.Equal([100], first.Get(1001).Select(p => p.Pid)); // what is visible still resolves
         var warning = Assert.Single(logger.Entries, e => e.Level == LogLevel.Warning);
         Assert.Contains("CAP_SYS_PTRACE", warning.Message);
