@@ -25,6 +25,20 @@ internal sealed class ProcessCacheEntry
     /// <summary>fd number → what its link named at the last read.</summary>
     public Dictionary<int, FdSlot> Fds { get; } = [];
 
+    /// <summary>How many fds the last listing of the fd directory found; -1 before the first.</summary>
+    public int ListedFdCount { get; set; } = -1;
+
+    /// <summary>
+    /// Whether every cached socket is still as wanted or unwanted as when it was read. A wanted
+    /// socket that left the wanted set was closed; its fd number may name something new.
+    /// </summary>
+    public bool SocketsStillAsWanted(IReadOnlySet<ulong> wanted)
+    {
+        foreach (var slot in Fds.Values)
+            if (slot.Inode != 0 && slot.Wanted != wanted.Contains(slot.Inode)) return false;
+        return true;
+    }
+
     /// <summary>The resolver generation that last saw this process; older entries are evicted.</summary>
     public uint Generation { get; set; }
 

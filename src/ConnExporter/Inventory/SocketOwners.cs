@@ -14,6 +14,7 @@ public sealed class SocketOwners
         ProcessesScanned = counters.ProcessesScanned;
         ProcessesRead = counters.ProcessesRead;
         FdLinksRead = counters.FdLinksRead;
+        FdListingsSkipped = counters.FdListingsSkipped;
         ProcessesDenied = counters.ProcessesDenied;
         FullRescan = counters.FullRescan;
     }
@@ -39,6 +40,12 @@ public sealed class SocketOwners
     /// <summary><c>/proc/&lt;pid&gt;/fd/&lt;n&gt;</c> links read in this call.</summary>
     public int FdLinksRead { get; }
 
+    /// <summary>
+    /// Processes whose fd directory was not even listed: the kernel's count of open fds and the
+    /// cached sockets said nothing changed (Linux ≥ 6.2).
+    /// </summary>
+    public int FdListingsSkipped { get; }
+
     /// <summary>Processes whose fd table we may not read (EACCES): their sockets show no owner.</summary>
     public int ProcessesDenied { get; }
 
@@ -52,6 +59,7 @@ internal struct ResolveCounters
     public int ProcessesScanned;
     public int ProcessesRead;
     public int FdLinksRead;
+    public int FdListingsSkipped;
     public int ProcessesDenied;
     public bool FullRescan;
 

@@ -38,6 +38,7 @@ public sealed class ProcessResolverTests(ITestOutputHelper output) : IDisposable
     private const string ManySockets = """
         import os, socket, sys
         socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(int(sys.argv[1]))]
+        r, w = os.pipe()
         print(os.getpid(), flush=True)
         for line in sys.stdin:
             cmd = line.split()
@@ -47,6 +48,9 @@ public sealed class ProcessResolverTests(ITestOutputHelper output) : IDisposable
                 for s in socks:
                     if s.fileno() == int(cmd[1]): s.close()
                 print("ok", flush=True)
+            elif cmd[0] == "swap":
+                os.close(r)
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); socks.append(s); print(s.fileno(), r, flush=True)
         """;
 
     private readonly List<Process> _processes = [];
@@ -127,7 +131,32 @@ public sealed class ProcessResolverTests(ITestOutputHelper output) : IDisposable
         Assert.Empty(steady.Get(closedInode));
         Assert.All(fds.Values, inode => Assert.Equal(pid, Assert.Single(steady.Get(inode)).Pid));
         output.WriteLine($"cold: {coldTime.TotalMilliseconds:F1} ms, {cold.ProcessesScanned} processes, {cold.FdLinksRead} links; " +
-            $"steady: {steadyTime.TotalMilliseconds:F1} ms, {steady.FdLinksRead} links, full rescan {steady.FullRescan}");
+            $"steady: {steadyTime.TotalMilliseconds:F1} ms, {steady.FdLinksRead} links, full rescan {steady.FullRescan}, " +
+            $"listings skipped {steady.FdListingsSkipped}");
+    }
+
+    [RootFact]
+    public void A_socket_opened_in_place_of_a_pipe_is_found()
+    {
+        var holder = Start(ManySockets, "100");
+        int pid = ReadInt(holder);
+        var resolver = new ProcessResolver("/proc", NullLogger.Instance);
+        resolver.Resolve(SocketInodes(pid).Values.ToHashSet());
+
+        // Same fd count, same fd number, no wanted socket gone: nothing but an unowned socket
+        // betrays the change.
+        holder.StandardInput.WriteLine("swap");
+        var fds = ReadLine(holder).Split(' ').Select(int.Parse).ToArray();
+        Assert.Equal(fds[1], fds[0]);
+        var inodes = SocketInodes(pid);
+        ulong swapped = inodes[fds[0]];
+
+        var owners = resolver.Resolve(inodes.Values.ToHashSet());
+
+        Assert.Equal(pid, Assert.Single(owners.Get(swapped)).Pid);
+        Assert.All(inodes.Values, inode => Assert.Equal(pid, Assert.Single(owners.Get(inode)).Pid));
+        output.WriteLine($"full rescan: {owners.FullRescan}, listings skipped: {owners.FdListingsSkipped}");
+        Assert.False(resolver.Resolve(inodes.Values.ToHashSet()).FullRescan);
     }
 
     private static ProcessInfo Expected(int pid, string? unit, string? container) => new(
@@ -231,6 +260,10 @@ public sealed class ProcessResolverTests(ITestOutputHelper output) : IDisposable
             while (File.ReadAllText(Path.Combine(cgroup, "cgroup.procs")).Length > 0 && DateTime.UtcNow < deadline)
                 Thread.Sleep(50);
             try { Directory.Delete(cgroup); } catch (IOException) { }
+        }
+        if (_cgroups.Count > 0)
+        {
+            try { Directory.Delete(Path.GetDirectoryName(_cgroups[0])!); } catch (IOException) { }
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 
 namespace ConnExporter.Kernel.ProcFs;
@@ -38,6 +39,33 @@ internal static class ProcFile
                 }
             }
         }
+        return true;
+    }
+
+    /// <summary>
+    /// The st_size of a file relative to <paramref name="dirFd"/>, without following a final
+    /// symlink. False when statx fails or does not report a size.
+    /// </summary>
+    public static unsafe bool TryGetSize(int dirFd, ReadOnlySpan<byte> nulTerminatedName, out ulong size)
+    {
+        const int AtSymlinkNoFollow = 0x100; // linux/fcntl.h
+        if (nulTerminatedName.IsEmpty || nulTerminatedName[^1] != 0)
+            throw new ArgumentException("name must end with NUL", nameof(nulTerminatedName));
+        size = 0;
+        Span<byte> statx = stackalloc byte[Interop.StatxLayout.Size];
+        int result;
+        fixed (byte* name = nulTerminatedName)
+        fixed (byte* buffer = statx)
+            result = Interop.Statx(dirFd, name, AtSymlinkNoFollow, Interop.StatxLayout.StatxSize, buffer);
+        if (result != 0) return false;
+        // Host byte order, like every kernel-filled struct.
+        uint mask = BitConverter.IsLittleEndian
+            ? BinaryPrimitives.ReadUInt32LittleEndian(statx[Interop.StatxLayout.MaskOffset..])
+            : BinaryPrimitives.ReadUInt32BigEndian(statx[Interop.StatxLayout.MaskOffset..]);
+        if ((mask & Interop.StatxLayout.StatxSize) == 0) return false;
+        size = BitConverter.IsLittleEndian
+            ? BinaryPrimitives.ReadUInt64LittleEndian(statx[Interop.StatxLayout.SizeOffset..])
+            : BinaryPrimitives.ReadUInt64BigEndian(statx[Interop.StatxLayout.SizeOffset..]);
         return true;
     }
 
