@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 internal static partial class Interop
 {
-    /// <summary>close(2). Only <see cref="SafeDescriptorHandle"/> calls it.</summary>
+    /// <summary><c>close(2)</c>, for <see cref="SafeDescriptorHandle"/> and scoped descriptors.</summary>
     [LibraryImport(Libraries.Libc, EntryPoint = "close", SetLastError = true)]
     internal static partial int Close(int fd);
 }

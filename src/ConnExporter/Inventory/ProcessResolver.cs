@@ -1,0 +1,349 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using ConnExporter.Kernel;
+using ConnExporter.Kernel.ProcFs;
+using Microsoft.Extensions.Logging;
+
+namespace ConnExporter.Inventory;
+
+/// <summary>
+/// Finds the processes that hold socket inodes by walking <c>/proc/&lt;pid&gt;/fd</c> — the
+/// walk <c>ss -p</c> does, and the costliest part of an inventory — keeping what it learns
+/// between calls so that a steady host costs little more than listing directories.
+/// </summary>
+/// <remarks>
+/// <para>Processes are cached by (pid, start time): comm, exe and cgroup are read once per
+/// process lifetime, and a reused pid (new start time) gets a fresh entry. Only thread-group
+/// leaders are looked at (the entries <c>/proc</c> lists); threads share their leader's fd table.</para>
+/// <para>Each process also keeps its fd table as last seen (fd number → socket inode, or "not
+/// a socket"). A later scan lists the fd directory — one getdents64, cheap — and reads the link
+/// only of (a) fd numbers not seen before and (b) fds whose cached socket was among the wanted
+/// inodes and no longer is: that socket was closed and the number may now name something else.
+/// A socket never wanted (unix sockets, kinds not asked for) is trusted like a non-socket;
+/// re-reading it on every call would make a process holding thousands of unix sockets cost a
+/// cold scan each time. Where the kernel reports the number of open fds as the size of the
+/// fd directory (Linux ≥ 6.2), even the listing is skipped while that number and the cached
+/// sockets' membership in the wanted set are unchanged.</para>
+/// <para>What this cannot see: an fd closed and its number reused between two scans, when the
+/// old value still looks plausible — a non-socket replaced by a socket, or a socket that another
+/// process still holds replaced by another socket. Either way some wanted socket ends up with
+/// no owner. So when wanted, non-zero inodes remain unowned after the cheap pass and any of them
+/// was not already unowned last time, every fd link is read once more. Inodes that stay unowned
+/// even then (kernel sockets, processes we may not read, sockets only in flight in SCM_RIGHTS)
+/// are remembered, so they do not force a full rescan on every call. The remaining blind spot —
+/// a reused fd number naming an unwanted socket while the cached, still-wanted one is held by
+/// another process — only adds a stale owner until that process closes the fd.</para>
+/// <para>Calls are serialised; the result is immutable and may be shared by concurrent readers.</para>
+/// </remarks>
+public sealed class ProcessResolver
+{
+    // Sizes: /proc/<pid>/stat is ~300 bytes (52 numeric fields and a 15-byte comm, under 1.2 KiB
+    // at most); a socket link "socket:[<20 digits>]" is 29 bytes and longer links are not
+    // sockets, so the fd link buffer may cut them; exe may be as long as PATH_MAX.
+    private const int ListingBufferSize = 32 * 1024;
+    private const int StatBufferSize = 2048;
+    private const int FileBufferSize = 16 * 1024;
+    private const int FdLinkBufferSize = 64;
+    private const int PathMax = 4096;
+
+    private readonly byte[] _procfsRoot; // NUL-terminated
+    private readonly string _procfsRootText;
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+
+    private readonly Dictionary<int, ProcessCacheEntry> _processes = [];
+    private readonly HashSet<ulong> _knownUnowned = [];
+    private readonly List<int> _sweep = [];
+    private uint _generation;
+    private bool _warnedDenied;
+    private bool _warnedRoot;
+
+    private readonly byte[] _procListing = new byte[ListingBufferSize];
+    private readonly byte[] _fdListing = new byte[ListingBufferSize];
+    private readonly byte[] _stat = new byte[StatBufferSize];
+    private readonly byte[] _file = new byte[FileBufferSize];
+    private readonly byte[] _fdLink = new byte[FdLinkBufferSize];
+    private readonly byte[] _path = new byte[PathMax];
+
+    /// <param name="procfsRoot">Where procfs is mounted, normally <c>/proc</c>.</param>
+    public ProcessResolver(string procfsRoot, ILogger logger)
+    {
+        _procfsRootText = procfsRoot;
+        _procfsRoot = [.. Encoding.UTF8.GetBytes(procfsRoot), 0];
+        _logger = logger;
+    }
+
+    /// <summary>
+    /// The owners of <paramref name="socketInodes"/> (inode 0 is never looked up). Never
+    /// throws for what procfs shows: vanished processes are skipped, unreadable ones counted.
+    /// </summary>
+    public SocketOwners Resolve(IReadOnlySet<ulong> socketInodes)
+    {
+        lock (_gate)
+        {
+            uint generation = ++_generation;
+            var counters = new ResolveCounters();
+
+            if (!ScanAll(socketInodes, rereadAll: false, generation, ref counters))
+                return SocketOwners.Empty;
+
+            var owners = CollectOwners(socketInodes, generation);
+            if (counters.TrustedCache && HasNewlyUnowned(socketInodes, owners))
+            {
+                counters.FullRescan = true;
+                ScanAll(socketInodes, rereadAll: true, generation, ref counters);
+                owners = CollectOwners(socketInodes, generation);
+            }
+
+            RememberUnowned(socketInodes, owners);
+            EvictGone(generation);
+            return new SocketOwners(owners, counters);
+        }
+    }
+
+    private bool ScanAll(IReadOnlySet<ulong> wanted, bool rereadAll, uint generation, ref ResolveCounters counters)
+    {
+        if (!ScopedFileDescriptor.TryOpenDirectoryAt(Interop.AtFdCwd, _procfsRoot, out var root, out var error))
+        {
+            if (!_warnedRoot)
+            {
+                _warnedRoot = true;
+                _logger.LogWarning("Cannot open {ProcfsRoot} ({Errno}): socket owners are unknown", _procfsRootText, error);
+            }
+            return false;
+        }
+        using (root)
+        {
+            var entries = new DirectoryEntries(root.Value, _procListing);
+            while (entries.MoveNext())
+            {
+                var entry = entries.Current;
+                if (entry.Type is not (DirectoryEntry.TypeDirectory or DirectoryEntry.TypeUnknown)) continue;
+                if (!entry.TryParseNumber(out int pid)) continue;
+                // A process that exits between listing and opening is simply not there.
+                if (!ScopedFileDescriptor.TryOpenDirectoryAt(root.Value, entry.NulTerminatedName, out var pidDir, out _))
+                    continue;
+                using (pidDir)
+                    ScanProcess(pid, pidDir.Value, wanted, rereadAll, generation, ref counters);
+            }
+            if (entries.Error != 0 || entries.Malformed)
+                _logger.LogDebug("Listing {ProcfsRoot} stopped early ({Errno}, malformed: {Malformed})",
+                    _procfsRootText, entries.Error, entries.Malformed);
+        }
+        return true;
+    }
+
+    private void ScanProcess(int pid, int pidDir, IReadOnlySet<ulong> wanted, bool rereadAll, uint generation,
+        ref ResolveCounters counters)
+    {
+        // Everything is read through the /proc/<pid> descriptor, so it all belongs to the process
+        // whose start time we read even if the pid is reused meanwhile (reads then fail: ESRCH).
+        if (!ProcFile.TryRead(pidDir, "stat\0"u8, _stat, out int length, out _)) return;
+        if (!ProcPidStat.TryParse(_stat.AsSpan(0, length), out var stat)) return;
+        counters.ProcessesScanned++;
+
+        ref var cached = ref CollectionsMarshal.GetValueRefOrAddDefault(_processes, pid, out bool exists);
+        if (!exists || cached!.Info.StartTime != stat.StartTime || !cached.HasComm(stat.Comm))
+        {
+            cached = ReadIdentity(pid, pidDir, stat);
+            counters.ProcessesRead++;
+        }
+        var process = cached;
+        process.Generation = generation;
+
+        if (!rereadAll && FdTableLooksUnchanged(process, pidDir, wanted))
+        {
+            counters.FdListingsSkipped++;
+            counters.TrustedCache = true;
+            return;
+        }
+
+        process.ListedFdCount = -1;
+        if (!ScopedFileDescriptor.TryOpenDirectoryAt(pidDir, "fd\0"u8, out var fdDir, out var error))
+        {
+            if (error is Interop.Errno.EACCES or Interop.Errno.EPERM) Denied(pid, rereadAll, ref counters);
+            process.Fds.Clear();
+            return;
+        }
+        using (fdDir)
+            ScanFds(pid, process, fdDir.Value, wanted, rereadAll, generation, ref counters);
+    }
+
+    /// <summary>
+    /// Listing a large fd directory is the floor of a steady scan (the kernel builds a dentry per
+    /// fd: ~1 µs each). Since Linux 6.2 the size of <c>/proc/&lt;pid&gt;/fd</c> is the number of
+    /// open fds (fs/proc/fd.c, proc_fd_getattr); earlier kernels report 0 and are always listed.
+    /// The same count and every cached socket still as wanted as before leave one change unseen:
+    /// a non-socket (or unwanted socket) closed and a wanted socket opened in its place. That
+    /// socket then has no owner, which the full rescan in <see cref="Resolve"/> catches.
+    /// </summary>
+    private static bool FdTableLooksUnchanged(ProcessCacheEntry process, int pidDir, IReadOnlySet<ulong> wanted) =>
+        process.ListedFdCount > 0
+        && ProcFile.TryGetSize(pidDir, "fd\0"u8, out ulong openFds)
+        && openFds == (ulong)process.ListedFdCount
+        && process.SocketsStillAsWanted(wanted);
+
+    private ProcessCacheEntry ReadIdentity(int pid, int pidDir, ProcPidStat stat)
+    {
+        string? executable = ProcFile.TryReadLink(pidDir, "exe\0"u8, _path, out int pathLength, out _)
+            ? Encoding.UTF8.GetString(_path, 0, pathLength)
+            : null;
+        var cgroup = ProcFile.TryRead(pidDir, "cgroup\0"u8, _file, out int cgroupLength, out _)
+            ? ProcPidCgroup.Parse(_file.AsSpan(0, cgroupLength))
+            : default;
+        var info = new ProcessInfo(pid, stat.StartTime, Encoding.UTF8.GetString(stat.Comm), executable,
+            cgroup.Unit, cgroup.Container);
+        return new ProcessCacheEntry(info, stat.Comm);
+    }
+
+    private void ScanFds(int pid, ProcessCacheEntry process, int fdDir, IReadOnlySet<ulong> wanted, bool rereadAll,
+        uint generation, ref ResolveCounters counters)
+    {
+        var fds = process.Fds;
+        int listed = 0;
+        var entries = new DirectoryEntries(fdDir, _fdListing);
+        while (entries.MoveNext())
+        {
+            var entry = entries.Current;
+            if (!entry.TryParseNumber(out int fd)) continue;
+
+            ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(fds, fd, out bool known);
+            bool read;
+            if (rereadAll || !known)
+            {
+                read = true;
+            }
+            else if (slot.Inode == 0)
+            {
+                read = false;
+            }
+            else
+            {
+                // A socket that was wanted and no longer is has been closed: re-read. One never
+                // wanted (a unix socket, a kind not asked for) is as settled as a non-socket.
+                bool isWanted = wanted.Contains(slot.Inode);
+                read = slot.Wanted && !isWanted;
+                slot.Wanted = isWanted;
+            }
+
+            if (read)
+            {
+                counters.FdLinksRead++;
+                if (!ProcFile.TryReadLink(fdDir, entry.NulTerminatedName, _fdLink, out int length, out var error))
+                {
+                    if (error is Interop.Errno.EACCES or Interop.Errno.EPERM)
+                    {
+                        // The fd directory may be listable while its links are not (a process
+                        // that is not dumpable, or another user's): every other link would fail
+                        // the same way, so give up on this process for this scan after one try.
+                        Denied(pid, rereadAll, ref counters);
+                        fds.Clear();
+                        return;
+                    }
+                    // An fd closed since the listing: its slot keeps an old generation and is
+                    // swept, so the number is read afresh when it reappears.
+                    continue;
+                }
+                slot.Inode = ProcPidFd.TryParseSocketInode(_fdLink.AsSpan(0, length), out ulong inode) ? inode : 0;
+                slot.Wanted = slot.Inode != 0 && wanted.Contains(slot.Inode);
+            }
+            else
+            {
+                counters.TrustedCache = true;
+            }
+            slot.Generation = generation;
+            listed++;
+        }
+
+        if (entries.Error is Interop.Errno.EACCES or Interop.Errno.EPERM)
+        {
+            Denied(pid, rereadAll, ref counters);
+            fds.Clear();
+            return;
+        }
+        // A listing cut short by an error or a malformed record proves nothing about the count.
+        process.ListedFdCount = entries.Error == 0 && !entries.Malformed ? listed : -1;
+
+        if (fds.Count != listed)
+        {
+            foreach (var (fd, slot) in fds)
+                if (slot.Generation != generation) _sweep.Add(fd);
+            foreach (int fd in _sweep) fds.Remove(fd);
+            _sweep.Clear();
+        }
+    }
+
+    private void Denied(int pid, bool secondPass, ref ResolveCounters counters)
+    {
+        if (secondPass) return; // counted in the first pass already
+        counters.ProcessesDenied++;
+        if (_warnedDenied) return;
+        _warnedDenied = true;
+        _logger.LogWarning(
+            "Not allowed to read {ProcfsRoot}/{Pid}/fd: sockets of processes of other users show no owner. " +
+            "Run as root or grant CAP_SYS_PTRACE (or CAP_DAC_READ_SEARCH) to see them all",
+            _procfsRootText, pid);
+    }
+
+    private Dictionary<ulong, IReadOnlyList<ProcessInfo>> CollectOwners(IReadOnlySet<ulong> wanted, uint generation)
+    {
+        var owners = new Dictionary<ulong, IReadOnlyList<ProcessInfo>>(wanted.Count);
+        List<List<ProcessInfo>>? shared = null;
+        foreach (var process in _processes.Values)
+        {
+            if (process.Generation != generation) continue;
+            var info = process.Info;
+            foreach (var slot in process.Fds.Values)
+            {
+                // Slots not listed by the last listing were swept, so every slot is current.
+                if (slot.Inode == 0 || !wanted.Contains(slot.Inode)) continue;
+                ref var list = ref CollectionsMarshal.GetValueRefOrAddDefault(owners, slot.Inode, out bool exists);
+                if (!exists)
+                {
+                    list = process.AsOwnerList;
+                }
+                else if (list![^1].Pid == info.Pid)
+                {
+                    // Same process through another fd (dup, or SCM_RIGHTS to itself): one owner.
+                    // Its fds are visited together, so checking the last owner suffices.
+                }
+                else if (list is List<ProcessInfo> many)
+                {
+                    many.Add(info);
+                }
+                else
+                {
+                    var two = new List<ProcessInfo>(2) { list[0], info };
+                    (shared ??= []).Add(two);
+                    list = two;
+                }
+            }
+        }
+        foreach (var many in shared ?? [])
+            many.Sort(static (a, b) => a.Pid.CompareTo(b.Pid));
+        return owners;
+    }
+
+    private bool HasNewlyUnowned(IReadOnlySet<ulong> wanted, Dictionary<ulong, IReadOnlyList<ProcessInfo>> owners)
+    {
+        foreach (ulong inode in wanted)
+            if (inode != 0 && !owners.ContainsKey(inode) && !_knownUnowned.Contains(inode)) return true;
+        return false;
+    }
+
+    private void RememberUnowned(IReadOnlySet<ulong> wanted, Dictionary<ulong, IReadOnlyList<ProcessInfo>> owners)
+    {
+        // Replaced each call, so it only ever holds inodes currently asked for.
+        _knownUnowned.Clear();
+        foreach (ulong inode in wanted)
+            if (inode != 0 && !owners.ContainsKey(inode)) _knownUnowned.Add(inode);
+    }
+
+    private void EvictGone(uint generation)
+    {
+        foreach (var (pid, process) in _processes)
+            if (process.Generation != generation) _sweep.Add(pid);
+        foreach (int pid in _sweep) _processes.Remove(pid);
+        _sweep.Clear();
+    }
+}

@@ -1,0 +1,8 @@
+namespace ConnExporter.Kernel.ProcFs;
+
+/// <summary>What a process's cgroup path says about where it runs.</summary>
+/// <param name="Unit">The innermost systemd unit of the path (<c>nginx.service</c>,
+/// <c>session-3.scope</c>, <c>docker-&lt;id&gt;.scope</c>); null when the path names none.</param>
+/// <param name="Container">The container id as the runtime spells it (64 hex digits for
+/// Docker, containerd and CRI-O); null outside containers.</param>
+internal readonly record struct CgroupIdentity(string? Unit, string? Container);
