@@ -33,7 +33,7 @@ public static class ConnectionsCommand
         using var loggers = CommonFlags.CreateLoggerFactory(flags);
         using var collector = new InventoryCollector(options, loggers.CreateLogger("connections"));
         var snapshot = collector.Take();
-        var selected = snapshot.Connections.Where(filter.Matches).ToList();
+        var selected = snapshot.Connections.Where(c => filter.Matches(c)).ToList();
 
         if (flags.GetString("output") == "json")
         {

@@ -1,6 +1,7 @@
 using ConnExporter.Inventory;
 using ConnExporter.Metrics;
 using ConnExporter.Web;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace ConnExporter.Cli;

@@ -39,7 +39,7 @@ public sealed class ProcessesView : ISnapshotView
             owned[key] = owned.GetValueOrDefault(key) + 1;
         }
 
-        var series = _cap.Apply(owned, v => v, (SeriesCap.Other, SeriesCap.Other, SocketProtocol.Tcp, SocketState.Unknown), (a, b) => a + b);
+        var series = _cap.Apply<(string Process, string Unit, SocketProtocol Protocol, SocketState State), ulong>(owned, v => v, (SeriesCap.Other, SeriesCap.Other, SocketProtocol.Tcp, SocketState.Unknown), (a, b) => a + b);
         writer.BeginFamily(ProcessSockets, "Sockets attributed to a process (by name; a shared socket counts for its first owner), its systemd unit, protocol and state. Capped by --collector.processes.max-series; the rest is process=\"other\".", MetricType.Gauge);
         foreach (var ((process, unit, protocol, state), count) in series.OrderBy(kv => kv.Key.Process, StringComparer.Ordinal).ThenBy(kv => kv.Key.Unit, StringComparer.Ordinal).ThenBy(kv => kv.Key.Protocol).ThenBy(kv => kv.Key.State))
         {

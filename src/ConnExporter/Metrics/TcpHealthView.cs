@@ -62,7 +62,7 @@ public sealed class TcpHealthView : ISnapshotView
             h.Retransmits += tcp.Retransmits;
             h.InFlight += tcp.BytesInFlight;
         }
-        var series = _cap.Apply(byProcess, h => h.Count, (SeriesCap.Other, SeriesCap.Other), (a, b) => a.Merge(b));
+        var series = _cap.Apply<(string Process, string Unit), Health>(byProcess, h => h.Count, (SeriesCap.Other, SeriesCap.Other), (a, b) => a.Merge(b));
         var ordered = series.OrderBy(kv => kv.Key.Process, StringComparer.Ordinal).ThenBy(kv => kv.Key.Unit, StringComparer.Ordinal).ToList();
 
         writer.BeginFamily(Rtt, "Smoothed round-trip times of established TCP sockets right now (a distribution over sockets, not over time), per first owning process and unit.", MetricType.Histogram);

@@ -42,9 +42,13 @@ public static class ExporterServer
         });
         var app = builder.Build();
         var metrics = new MetricsEndpoint(collection, renderer, settings.MaxRequests);
-        app.MapGet(settings.TelemetryPath, metrics.HandleAsync);
+        app.MapGet(settings.TelemetryPath, (RequestDelegate)metrics.HandleAsync);
         var landing = LandingPage.Render(settings.TelemetryPath.TrimStart('/'), renderer.Views);
-        app.MapGet("/", () => Results.Content(landing, "text/html; charset=utf-8"));
+        app.MapGet("/", (RequestDelegate)(context =>
+        {
+            context.Response.ContentType = "text/html; charset=utf-8";
+            return context.Response.WriteAsync(landing);
+        }));
         HealthEndpoints.Map(app, health, renderer.Views);
         return app;
     }

@@ -13,11 +13,11 @@ public static class HealthEndpoints
 {
     public static void Map(WebApplication app, ExporterHealth health, IReadOnlyList<ISnapshotView> views)
     {
-        app.MapGet("/readiness", (HttpContext c) => Probe(c, health.IsReady, "ready"));
-        app.MapGet("/-/ready", (HttpContext c) => Probe(c, health.IsReady, "ready"));
-        app.MapGet("/liveness", (HttpContext c) => Probe(c, health.IsAlive, "alive"));
-        app.MapGet("/-/healthy", (HttpContext c) => Probe(c, health.IsAlive, "healthy"));
-        app.MapGet("/health", (HttpContext c) => Json(c, health, views));
+        app.MapGet("/readiness", (RequestDelegate)(c => Probe(c, health.IsReady, "ready")));
+        app.MapGet("/-/ready", (RequestDelegate)(c => Probe(c, health.IsReady, "ready")));
+        app.MapGet("/liveness", (RequestDelegate)(c => Probe(c, health.IsAlive, "alive")));
+        app.MapGet("/-/healthy", (RequestDelegate)(c => Probe(c, health.IsAlive, "healthy")));
+        app.MapGet("/health", (RequestDelegate)(c => Json(c, health, views)));
     }
 
     private static Task Probe(HttpContext context, bool ok, string word)

@@ -44,19 +44,27 @@ public sealed partial class NetworkNamespace : IDisposable
     /// <summary>Runs <c>ip</c> with the given arguments; throws with its stderr on failure.</summary>
     public static string Ip(string args, bool check = true) => Run("ip", args, check);
 
-    public static string Run(string file, string args, bool check = true)
+    public static string Run(string file, string args, bool check = true) =>
+        Run(new ProcessStartInfo(file, args), check);
+
+    /// <summary>Runs a command inside the namespace with exact arguments (no shell quoting).</summary>
+    public string ExecArgs(string file, IEnumerable<string> args, bool check = true)
     {
-        var psi = new ProcessStartInfo(file, args)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        var psi = new ProcessStartInfo("ip");
+        foreach (var a in (string[])["netns", "exec", Name, file, .. args]) psi.ArgumentList.Add(a);
+        return Run(psi, check);
+    }
+
+    private static string Run(ProcessStartInfo psi, bool check)
+    {
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEnd();
         p.WaitForExit();
         if (check && p.ExitCode != 0)
-            throw new InvalidOperationException($"{file} {args} exited {p.ExitCode}: {stderr}");
+            throw new InvalidOperationException($"{psi.FileName} {psi.Arguments}{string.Join(' ', psi.ArgumentList)} exited {p.ExitCode}: {stderr}");
         return stdout.Result;
     }
 

@@ -35,8 +35,8 @@ public sealed class RunningExporter : IDisposable
     }
 
     /// <summary>GET a path with curl inside the namespace; extra curl arguments may follow.</summary>
-    public string Curl(string path, bool check = true, string extra = "") =>
-        _ns.Exec("curl", $"-s --max-time 30 {extra} http://127.0.0.1:{Port}{path}", check);
+    public string Curl(string path, bool check = true, params string[] extra) =>
+        _ns.ExecArgs("curl", ["-s", "--max-time", "30", .. extra, $"http://127.0.0.1:{Port}{path}"], check);
 
     public List<ScrapedSample> Scrape() => ScrapedSample.Parse(Curl("/metrics"));
 

@@ -34,20 +34,21 @@ public sealed class PrometheusScrapeTests(ExporterFixture fixture) : IClassFixtu
             prometheus.BeginErrorReadLine();
             prometheus.BeginOutputReadLine();
 
-            int expected = SsRow.Read(ns, "ipv4").Concat(SsRow.Read(ns, "ipv6"))
-                .Count(r => r.Protocol == "tcp" && r.State == "LISTEN");
             const string query = "sum(conn_sockets{protocol=\"tcp\",state=\"LISTEN\"})";
             var clock = Stopwatch.StartNew();
             string last = "";
             while (clock.Elapsed < TimeSpan.FromSeconds(60))
             {
-                last = ns.Exec("curl", $"-s --max-time 5 -G http://127.0.0.1:19090/api/v1/query --data-urlencode 'query={query}'", check: false);
+                last = ns.ExecArgs("curl", ["-s", "--max-time", "5", "-G", "http://127.0.0.1:19090/api/v1/query", "--data-urlencode", $"query={query}"], check: false);
                 if (last.Contains("\"result\":[{", StringComparison.Ordinal))
                 {
+                    // Read after the query: Prometheus' own listener exists by then, as in the scrape.
+                    int expected = SsRow.Read(ns, "ipv4").Concat(SsRow.Read(ns, "ipv6"))
+                        .Count(r => r.Protocol == "tcp" && r.State == "LISTEN");
                     using var doc = JsonDocument.Parse(last);
                     var value = doc.RootElement.GetProperty("data").GetProperty("result")[0].GetProperty("value")[1].GetString();
                     Assert.Equal(expected, (int)double.Parse(value!, CultureInfo.InvariantCulture));
-                    var up = ns.Exec("curl", "-s -G http://127.0.0.1:19090/api/v1/query --data-urlencode 'query=up{job=\"conn\"}'");
+                    var up = ns.ExecArgs("curl", ["-s", "-G", "http://127.0.0.1:19090/api/v1/query", "--data-urlencode", "query=up{job=\"conn\"}"]);
                     Assert.Contains("\"1\"]", up, StringComparison.Ordinal);
                     return;
                 }
