@@ -5,28 +5,28 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests use: iproute2 (ip netns, ss: the ground truth), python3 (scenario
-# processes holding sockets), prometheus (promtool and a real server to scrape us), curl,
-# python3-prometheus-client (a second, independent OpenMetrics parser).
-packages=(iproute2 python3 curl prometheus python3-prometheus-client)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
+# Every file in scripts/prereqs.d installs what one tier of tests needs (idempotent, fast
+# when already done); each may call require_packages.
+apt_updated=
+require_packages() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  ((${#missing[@]})) || return 0
   if [ "$(id -u)" -ne 0 ]; then
     echo "test.sh: missing Debian packages: ${missing[*]} (run as root to install them)" >&2
-  else
-    echo "test.sh: installing ${missing[*]}" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+    return 0
   fi
-fi
-# The Debian prometheus package starts a server on :9090 at install; tests start their own.
-if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/dev/null; then
-  systemctl stop prometheus >/dev/null 2>&1 || true
-fi
+  echo "test.sh: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  [ -n "$apt_updated" ] || { apt-get update -qq >&2; apt_updated=1; }
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+for prereq in scripts/prereqs.d/*.sh; do
+  # shellcheck source=/dev/null
+  . "$prereq"
+done
 
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
