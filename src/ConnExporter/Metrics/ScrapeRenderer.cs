@@ -43,6 +43,13 @@ public sealed class ScrapeRenderer
 
     public IReadOnlyList<ISnapshotView> Views => _views;
 
+    /// <summary>Each collector's outcome in the latest scrape, for /health.</summary>
+    public IReadOnlyDictionary<string, bool> LastOutcomes => _lastOutcomes;
+    private volatile IReadOnlyDictionary<string, bool> _lastOutcomes = new Dictionary<string, bool>();
+
+    /// <summary>How many collectors failed in the latest scrape.</summary>
+    public int LastFailures => _lastOutcomes.Count(kv => !kv.Value);
+
     /// <summary>Writes the whole exposition. <paramref name="result"/> is null when the
     /// collection did not finish within the scrape's timeout.</summary>
     public void Render(CollectionResult? result, IBufferWriter<byte> output, ExpositionFormat format)
@@ -87,6 +94,7 @@ public sealed class ScrapeRenderer
             foreach (var view in _views) outcomes.Add((view.Name, false, 0));
         }
 
+        _lastOutcomes = outcomes.ToDictionary(o => o.Collector, o => o.Success, StringComparer.Ordinal);
         writer.BeginFamily(CollectorSuccess, "Whether a collector succeeded in this scrape (inventory: reading and enriching the socket snapshot).", MetricType.Gauge);
         foreach (var (collector, success, _) in outcomes)
             writer.Sample(CollectorSuccess, [new Label("collector", collector)], success ? 1UL : 0UL);

@@ -49,7 +49,7 @@ public static class ExporterServer
             context.Response.ContentType = "text/html; charset=utf-8";
             return context.Response.WriteAsync(landing);
         }));
-        HealthEndpoints.Map(app, health, renderer.Views);
+        HealthEndpoints.Map(app, health, renderer);
         return app;
     }
 

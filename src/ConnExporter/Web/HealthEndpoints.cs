@@ -11,13 +11,13 @@ namespace ConnExporter.Web;
 /// </summary>
 public static class HealthEndpoints
 {
-    public static void Map(WebApplication app, ExporterHealth health, IReadOnlyList<ISnapshotView> views)
+    public static void Map(WebApplication app, ExporterHealth health, ScrapeRenderer renderer)
     {
         app.MapGet("/readiness", (RequestDelegate)(c => Probe(c, health.IsReady, "ready")));
         app.MapGet("/-/ready", (RequestDelegate)(c => Probe(c, health.IsReady, "ready")));
         app.MapGet("/liveness", (RequestDelegate)(c => Probe(c, health.IsAlive, "alive")));
         app.MapGet("/-/healthy", (RequestDelegate)(c => Probe(c, health.IsAlive, "healthy")));
-        app.MapGet("/health", (RequestDelegate)(c => Json(c, health, views)));
+        app.MapGet("/health", (RequestDelegate)(c => Json(c, health, renderer)));
     }
 
     private static Task Probe(HttpContext context, bool ok, string word)
@@ -27,7 +27,7 @@ public static class HealthEndpoints
         return context.Response.WriteAsync(ok ? $"{word}\n" : $"not {word}\n");
     }
 
-    private static async Task Json(HttpContext context, ExporterHealth health, IReadOnlyList<ISnapshotView> views)
+    private static async Task Json(HttpContext context, ExporterHealth health, ScrapeRenderer renderer)
     {
         bool ready = health.IsReady, alive = health.IsAlive;
         context.Response.StatusCode = ready && alive ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
@@ -52,10 +52,14 @@ public static class HealthEndpoints
                 json.WriteNumber("duration_seconds", last.Duration.TotalSeconds);
             }
             json.WriteEndObject();
-            foreach (var view in views)
+            var outcomes = renderer.LastOutcomes;
+            foreach (var view in renderer.Views)
             {
                 json.WriteStartObject(view.Name);
                 json.WriteBoolean("enabled", true);
+                // Views run at scrape time: before the first scrape there is no outcome yet.
+                if (outcomes.TryGetValue(view.Name, out bool success)) json.WriteBoolean("success", success);
+                else json.WriteNull("success");
                 json.WriteEndObject();
             }
             json.WriteEndObject();

@@ -164,12 +164,30 @@ public sealed class ExporterTests(ExporterFixture fixture) : IClassFixture<Expor
     }
 
     [RootFact]
+    public void OpenMetricsOutputPassesStrictParsers()
+    {
+        var om = Exporter.Curl("/metrics", true, "-H", "Accept: application/openmetrics-text; version=1.0.0");
+        var problems = ConnExporter.Tests.Metrics.Exposition.OpenMetricsStrictChecker.Check(om);
+        Assert.True(problems.Count == 0, string.Join('\n', problems));
+        // And python's prometheus_client parser (Debian python3-prometheus-client), independently.
+        var result = ConnExporter.Tests.Metrics.Exposition.ExternalTool.Run("/usr/bin/python3",
+            ["-c", "import sys\nfrom prometheus_client.openmetrics.parser import text_string_to_metric_families as p\nprint(len(list(p(sys.stdin.read()))))"], om);
+        Assert.NotNull(result);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.True(int.Parse(result.StandardOutput.Trim()) > 10);
+    }
+
+    [RootFact]
     public void HealthEndpoints()
     {
         using var health = JsonDocument.Parse(Exporter.Curl("/health"));
         Assert.True(health.RootElement.GetProperty("ready").GetBoolean());
         Assert.True(health.RootElement.GetProperty("alive").GetBoolean());
-        Assert.True(health.RootElement.GetProperty("collectors").GetProperty("inventory").GetProperty("success").GetBoolean());
+        var collectors = health.RootElement.GetProperty("collectors");
+        Assert.True(collectors.GetProperty("inventory").GetProperty("success").GetBoolean());
+        Exporter.Scrape();
+        using var after = JsonDocument.Parse(Exporter.Curl("/health"));
+        Assert.True(after.RootElement.GetProperty("collectors").GetProperty("peers").GetProperty("success").GetBoolean());
         foreach (var path in (string[])["/readiness", "/liveness", "/-/healthy", "/-/ready"])
             Assert.Equal("200", Exporter.Curl(path, true, "-o", "/dev/null", "-w", "%{http_code}"));
         var landing = Exporter.Curl("/");
