@@ -34,3 +34,9 @@ catch (SocketSourceUnavailableException e)
     Console.Error.WriteLine($"conn-exporter: error: {e.Message}");
     return 1;
 }
+catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+{
+    // The kernel or the filesystem said no (netlink error, unreadable procfs): one line.
+    Console.Error.WriteLine($"conn-exporter: error: {e.Message}");
+    return 1;
+}
