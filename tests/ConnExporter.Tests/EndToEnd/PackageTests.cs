@@ -65,7 +65,7 @@ public sealed class PackageTests : IClassFixture<PackageContainer>
         _c.Check("dpkg --purge conn-exporter", TimeSpan.FromMinutes(2));
         Assert.NotEqual("active", _c.Property("conn-exporter.service", "ActiveState"));
         Assert.NotEqual(0, _c.Run("curl -sf --max-time 5 http://127.0.0.1:9811/metrics").ExitCode);
-        Assert.Equal("", _c.Check("systemctl list-unit-files --no-legend 'conn-exporter*'").Trim());
+        Assert.Equal("", _c.Run("systemctl list-unit-files --no-legend 'conn-exporter*'").Stdout.Trim());
         // Nothing of the package is left: files, enablement links, deb-systemd-helper state, masks.
         var leftovers = _c.Run(
             "ls -d /usr/lib/conn-exporter /usr/bin/conn-exporter /etc/systemd/system/*/conn-exporter* " +
@@ -80,9 +80,9 @@ public sealed class PackageTests : IClassFixture<PackageContainer>
     {
         var install = $"sh {PackageContainer.SourceInside}/packaging/install.sh --from {PackageContainer.BuildInside} --socket";
         _c.Check(install, TimeSpan.FromMinutes(2));
-        var first = _c.Check("cd / && find usr/lib/conn-exporter usr/bin/conn-exporter usr/lib/systemd/system/conn-exporter* | sort | xargs md5sum");
+        var first = _c.Check("cd / && find usr/lib/conn-exporter usr/bin/conn-exporter usr/lib/systemd/system/conn-exporter* -type f | sort | xargs md5sum");
         _c.Check(install, TimeSpan.FromMinutes(2));
-        var second = _c.Check("cd / && find usr/lib/conn-exporter usr/bin/conn-exporter usr/lib/systemd/system/conn-exporter* | sort | xargs md5sum");
+        var second = _c.Check("cd / && find usr/lib/conn-exporter usr/bin/conn-exporter usr/lib/systemd/system/conn-exporter* -type f | sort | xargs md5sum");
         Assert.Equal(first, second);
         Assert.Contains("usr/lib/systemd/system/conn-exporter.service", first, StringComparison.Ordinal);
 
@@ -95,7 +95,7 @@ public sealed class PackageTests : IClassFixture<PackageContainer>
         _c.Check($"sh {PackageContainer.SourceInside}/packaging/install.sh --uninstall", TimeSpan.FromMinutes(2));
         Assert.NotEqual("active", _c.Property("conn-exporter.service", "ActiveState"));
         Assert.NotEqual(0, _c.Run("curl -sf --max-time 5 http://127.0.0.1:9811/metrics").ExitCode);
-        Assert.Equal("", _c.Check("systemctl list-unit-files --no-legend 'conn-exporter*'").Trim());
+        Assert.Equal("", _c.Run("systemctl list-unit-files --no-legend 'conn-exporter*'").Stdout.Trim());
         Assert.Equal("", _c.Run("ls -d /usr/lib/conn-exporter /usr/bin/conn-exporter /etc/systemd/system/*/conn-exporter* 2>/dev/null").Stdout.Trim());
     }
 }
