@@ -28,6 +28,9 @@ public sealed class NotifyReceiver : IDisposable
         }
     }
 
+    /// <summary>WATCHDOG=1 messages <see cref="NextEvent"/> skipped.</summary>
+    public int WatchdogPings { get; private set; }
+
     /// <summary>The value for <c>$NOTIFY_SOCKET</c>.</summary>
     public string NotifySocketPath { get; }
 
@@ -72,7 +75,11 @@ public sealed class NotifyReceiver : IDisposable
         {
             var message = Next(deadline - DateTime.UtcNow);
             if (message is null) break;
-            if (message == "WATCHDOG=1") continue;
+            if (message == "WATCHDOG=1")
+            {
+                WatchdogPings++;
+                continue;
+            }
             if (!includeStatus && message.StartsWith("STATUS=", StringComparison.Ordinal)) continue;
             return message;
         }
