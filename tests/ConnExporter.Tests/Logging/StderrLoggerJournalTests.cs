@@ -50,4 +50,23 @@ public sealed class StderrLoggerJournalTests
         var line = Assert.Single(Lines(LogFormat.Logfmt, journal: true, l => l.LogError("first\nsecond")));
         Assert.Equal("<3>level=error source=Systemd msg=\"first\\nsecond\"", line);
     }
+
+    [Theory]
+    [InlineData(LogLevel.Information, 2)]
+    [InlineData(LogLevel.Debug, 3)]
+    public void FrameworkChatterOnlyFromWarningsUnlessDebugging(LogLevel minimum, int expected)
+    {
+        var output = new StringWriter();
+        using (var provider = new StderrLoggerProvider(LogFormat.Logfmt, minimum, output, journal: true))
+        {
+            var hosting = provider.CreateLogger("Microsoft.AspNetCore.Hosting.Diagnostics");
+            hosting.LogInformation("Request starting");
+            hosting.LogWarning("slow request");
+            provider.CreateLogger("ConnExporter.Systemd").LogInformation("reloaded");
+        }
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(expected, lines.Length);
+        Assert.Contains(lines, l => l.StartsWith("<4>", StringComparison.Ordinal) && l.Contains("slow request", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("msg=reloaded", StringComparison.Ordinal));
+    }
 }

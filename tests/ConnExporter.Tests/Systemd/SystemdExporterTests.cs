@@ -111,4 +111,36 @@ public sealed class SystemdExporterTests
         Assert.Equal(2, exporter.WaitForExit(Start));
         Assert.Contains("LISTEN_FDS is for process 1, not this one", exporter.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void LogsInTheJournalsFormWhenStderrIsTheStreamJournalStreamNames()
+    {
+        // journald is not running here: a file stands in for its stream socket, named the same way.
+        var log = Path.GetTempFileName();
+        try
+        {
+            ulong device, inode;
+            using (var handle = File.OpenHandle(log, FileMode.Open))
+                Assert.True(JournalStream.TryIdentify((int)handle.DangerousGetHandle(), out device, out inode));
+            int port = SupervisedExporter.FreePort();
+            using var exporter = new SupervisedExporter("sh",
+                ["-c", "exec \"$0\" \"$1\" \"$2\" 2>>\"$3\"", ExporterProcess.Dotnet, ExporterProcess.Dll, $"--web.listen-address=127.0.0.1:{port}", log],
+                new Dictionary<string, string> { ["JOURNAL_STREAM"] = $"{device}:{inode}" });
+            var deadline = DateTime.UtcNow + Start;
+            while (!File.ReadAllText(log).Contains("first collection", StringComparison.Ordinal))
+            {
+                Assert.True(DateTime.UtcNow < deadline && !exporter.HasExited, "no first collection logged: " + File.ReadAllText(log));
+                Thread.Sleep(50);
+            }
+            exporter.Signal("TERM");
+            Assert.Equal(0, exporter.WaitForExit(Event));
+            var lines = File.ReadAllLines(log);
+            Assert.Contains(lines, l => l.StartsWith("<6>level=info source=exporter msg=\"listening on 127.0.0.1:", StringComparison.Ordinal));
+            Assert.All(lines, l => Assert.Matches(@"^<[2-7]>level=", l));
+        }
+        finally
+        {
+            File.Delete(log);
+        }
+    }
 }
