@@ -36,7 +36,13 @@ public sealed class StderrLoggerProvider : ILoggerProvider
         _journal = journal;
     }
 
-    public ILogger CreateLogger(string categoryName) => new Logger(this, ShortName(categoryName));
+    /// <summary>
+    /// ASP.NET Core's own categories (<c>Microsoft.*</c>) log four info lines per request; a
+    /// service's journal wants only their warnings, unless <c>--log.level=debug</c> asks for all.
+    /// </summary>
+    public ILogger CreateLogger(string categoryName) => new Logger(this, ShortName(categoryName),
+        categoryName.StartsWith("Microsoft.", StringComparison.Ordinal) && _minimum > LogLevel.Debug && _minimum < LogLevel.Warning
+            ? LogLevel.Warning : _minimum);
 
     public void Dispose() { }
 
@@ -134,11 +140,11 @@ public sealed class StderrLoggerProvider : ILoggerProvider
         _ => "error",
     };
 
-    private sealed class Logger(StderrLoggerProvider provider, string source) : ILogger
+    private sealed class Logger(StderrLoggerProvider provider, string source, LogLevel minimum) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= provider._minimum && logLevel != LogLevel.None;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= minimum && logLevel != LogLevel.None;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
