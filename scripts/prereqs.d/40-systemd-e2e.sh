@@ -25,10 +25,10 @@ e2e_unpack() { # package version -> $e2e_tools/<package>-<version>/
   fi
   local tmp
   tmp=$(mktemp -d)
-  chmod 755 "$tmp"   # apt's download sandbox user must be able to write here
-  if ! (cd "$tmp" && apt-get download -qq "$pkg=$ver" >&2); then
+  # A root-only temporary directory: download as root rather than as apt's sandbox user.
+  if ! (cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root "$pkg=$ver" >&2); then
     [ -n "$apt_updated" ] || { apt-get update -qq >&2; apt_updated=1; }
-    (cd "$tmp" && apt-get download -qq "$pkg=$ver" >&2)
+    (cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root "$pkg=$ver" >&2)
   fi
   rm -rf "$dir" && mkdir -p "$dir"
   dpkg-deb -x "$tmp"/*.deb "$dir"
