@@ -49,6 +49,7 @@ public static class ContainerRootfs
         // Another test run (another process) may be building it: one builder at a time.
         using var cacheLock = CacheLock.Acquire(Path.Combine(E2eEnvironment.CacheDirectory, "rootfs.lock"), TimeSpan.FromMinutes(10));
         if (File.Exists(complete)) return directory;
+        RemoveStale(tarball, directory);
         if (!File.Exists(tarball))
         {
             // mmdebstrap picks its output format from the name: keep ".tar" at the end.
@@ -68,6 +69,17 @@ public static class ContainerRootfs
         HostCommand.Check("tar", ["--numeric-owner", "-xpf", tarball, "-C", directory], TimeSpan.FromMinutes(3));
         File.WriteAllText(complete, string.Join("\n", Packages) + "\n");
         return directory;
+    }
+
+    /// <summary>Rootfs builds of other package lists: superseded, ~250 MB each.</summary>
+    private static void RemoveStale(string tarball, string directory)
+    {
+        foreach (var path in System.IO.Directory.GetFileSystemEntries(E2eEnvironment.CacheDirectory, "rootfs-*"))
+        {
+            if (path == tarball || path == directory || path.EndsWith(".lock", StringComparison.Ordinal)) continue;
+            if (System.IO.Directory.Exists(path)) System.IO.Directory.Delete(path, recursive: true);
+            else File.Delete(path);
+        }
     }
 
     private static IEnumerable<string> HostSources()
