@@ -10,6 +10,7 @@ namespace ConnExporter.Tests.Systemd;
 /// The real exporter talking to a service manager played by the test (a datagram socket at
 /// <c>$NOTIFY_SOCKET</c>) and to the host's <c>systemd-socket-activate</c>.
 /// </summary>
+[Collection(HostProcessesCollection.Name)]
 public sealed class SystemdExporterTests
 {
     private static readonly TimeSpan Start = TimeSpan.FromSeconds(60);
