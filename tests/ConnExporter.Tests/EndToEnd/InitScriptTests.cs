@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
-using ConnExporter.Tests.Infrastructure;
-
+using System.Net;
 using System.Runtime.Versioning;
+using ConnExporter.Tests.Infrastructure;
+using ConnExporter.Tests.Systemd;
 
 namespace ConnExporter.Tests.EndToEnd;
 
@@ -14,6 +14,9 @@ namespace ConnExporter.Tests.EndToEnd;
 /// once /run/openrc/softlevel exists. Neither grants capabilities; the scripts' setpriv does:
 /// the exporter runs as nobody and still names the root-owned test process holding a socket.
 /// </summary>
+// Their processes (containers, supervised exporters) would show in host-wide /proc scans
+// other tests measure: run with the other host-process tests, after the parallel ones.
+[Collection(HostProcessesCollection.Name)]
 [SupportedOSPlatform("linux")]
 public sealed class InitScriptTests : IDisposable
 {

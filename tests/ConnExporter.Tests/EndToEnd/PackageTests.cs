@@ -1,6 +1,6 @@
-using ConnExporter.Tests.Infrastructure;
-
 using System.Runtime.Versioning;
+using ConnExporter.Tests.Infrastructure;
+using ConnExporter.Tests.Systemd;
 
 namespace ConnExporter.Tests.EndToEnd;
 
@@ -34,6 +34,9 @@ public sealed class PackageContainer : IDisposable
 /// packaging/build-deb.sh's package and packaging/install.sh under a real systemd: install,
 /// enable, start, and leave nothing behind. Each test leaves the container as it found it.
 /// </summary>
+// Their processes (containers, supervised exporters) would show in host-wide /proc scans
+// other tests measure: run with the other host-process tests, after the parallel ones.
+[Collection(HostProcessesCollection.Name)]
 [SupportedOSPlatform("linux")]
 public sealed class PackageTests : IClassFixture<PackageContainer>
 {

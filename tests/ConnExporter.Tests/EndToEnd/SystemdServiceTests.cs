@@ -1,7 +1,7 @@
 using System.Globalization;
-using ConnExporter.Tests.Infrastructure;
-
 using System.Runtime.Versioning;
+using ConnExporter.Tests.Infrastructure;
+using ConnExporter.Tests.Systemd;
 
 namespace ConnExporter.Tests.EndToEnd;
 
@@ -9,6 +9,9 @@ namespace ConnExporter.Tests.EndToEnd;
 /// The shipped units, unchanged, under a real systemd as PID 1 (one container for the class;
 /// each test starts from every exporter unit stopped and no test drop-in).
 /// </summary>
+// Their processes (containers, supervised exporters) would show in host-wide /proc scans
+// other tests measure: run with the other host-process tests, after the parallel ones.
+[Collection(HostProcessesCollection.Name)]
 [SupportedOSPlatform("linux")]
 public sealed class SystemdServiceTests : IClassFixture<InstalledContainer>
 {

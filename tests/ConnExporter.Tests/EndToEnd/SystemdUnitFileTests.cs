@@ -1,8 +1,7 @@
 using System.Globalization;
+using System.Runtime.Versioning;
 using System.Text.RegularExpressions;
 using ConnExporter.Tests.Infrastructure;
-
-using System.Runtime.Versioning;
 
 namespace ConnExporter.Tests.EndToEnd;
 
