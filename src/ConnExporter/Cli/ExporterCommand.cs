@@ -1,5 +1,6 @@
 using ConnExporter.Inventory;
 using ConnExporter.Metrics;
+using ConnExporter.Systemd;
 using ConnExporter.Web;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -14,6 +15,9 @@ public static class ExporterCommand
     /// <summary>A collection running longer than this makes the exporter not alive.</summary>
     private static readonly TimeSpan StuckAfter = TimeSpan.FromMinutes(2);
 
+    /// <summary>How often a failing collection is retried before the exporter is first ready.</summary>
+    private static readonly TimeSpan RetryReadyEvery = TimeSpan.FromSeconds(5);
+
     public static async Task<int> RunAsync(FlagSet flags)
     {
         var dropped = new DroppedSeries();
@@ -21,10 +25,16 @@ public static class ExporterCommand
         var telemetryPath = flags.GetString(ExporterFlags.TelemetryPath)!;
         if (!telemetryPath.StartsWith('/'))
             throw new CommandLineException($"invalid value '{telemetryPath}' for flag '--{ExporterFlags.TelemetryPath}': must start with /");
+        var passed = PassedSockets(flags);
+        var scrapes = new ScrapeClock();
         var settings = new ExporterServer.Settings(
-            ListenAddress.Resolve(flags, ExporterFlags.ListenAddress, Environment.GetEnvironmentVariable("PORT")),
+            passed.Sockets.Count > 0 ? [] : ListenAddress.Resolve(flags, ExporterFlags.ListenAddress, Environment.GetEnvironmentVariable("PORT")),
             telemetryPath,
-            flags.GetInt(ExporterFlags.MaxRequests, 0));
+            flags.GetInt(ExporterFlags.MaxRequests, 0))
+        {
+            Sockets = passed.Sockets,
+            Scrapes = scrapes,
+        };
         var procfs = CommonFlags.ProcfsRoot(flags);
         var options = new InventoryOptions(
             Source: flags.GetString(CommonFlags.Source)!,
@@ -34,11 +44,24 @@ public static class ExporterCommand
 
         using var loggers = CommonFlags.CreateLoggerFactory(flags);
         var logger = loggers.CreateLogger("exporter");
+        if (passed.Ignored is not null) logger.LogDebug("socket activation variables ignored: {Reason}", passed.Ignored);
         using var inventory = new InventoryCollector(options, loggers.CreateLogger("inventory"));
         var collection = new SharedCollection(inventory.Take);
         var process = flags.GetBool(ExporterFlags.DisableExporterMetrics) ? null : new ProcessMetrics(procfs);
         var renderer = new ScrapeRenderer(views, dropped, process, loggers.CreateLogger("scrape"));
         var health = new ExporterHealth(collection, StuckAfter);
+
+        using var notify = NotifySocket.FromEnvironment();
+        var reloads = new ReloadHooks();
+        reloads.Register("interfaces", () =>
+        {
+            // TODO(integration): also make the collector re-read its own table (InventoryCollector.RefreshInterfaces()).
+            var table = InterfaceTable.Load();
+            logger.LogInformation("interfaces: {Names}", string.Join(",", table.Names.Order(StringComparer.Ordinal)));
+        });
+        await using var lifecycle = new ServiceLifecycle(notify, reloads,
+            () => ServiceStatusLine.Format(collection.Last, collection.LastSuccess, scrapes.SinceLast, DateTimeOffset.UtcNow),
+            loggers.CreateLogger("systemd"));
 
         await using var app = ExporterServer.Build(settings, collection, renderer, health, loggers);
         try
@@ -47,23 +70,77 @@ public static class ExporterCommand
         }
         catch (IOException e)
         {
-            logger.LogError("cannot listen on {Addresses}: {Reason}", string.Join(", ", settings.Addresses), e.Message);
+            logger.LogError("cannot listen on {Addresses}: {Reason}", Describe(settings), e.Message);
             return 1;
         }
         health.MarkListening();
+        var stopping = app.Lifetime.ApplicationStopping;
+        stopping.Register(lifecycle.Stopping);
+        lifecycle.HandleSignals(app.Lifetime.StopApplication);
         logger.LogInformation("listening on {Addresses}, collectors: {Collectors}",
-            string.Join(", ", settings.Addresses), string.Join(",", views.Select(v => v.Name)));
+            Describe(settings), string.Join(",", views.Select(v => v.Name)));
+        if (passed.Sockets.Count > 0 && (flags.IsSet(ExporterFlags.ListenAddress) || Environment.GetEnvironmentVariable("PORT") is { Length: > 0 }))
+            logger.LogWarning("systemd passed listening sockets: --{Flag} and PORT are not used", ExporterFlags.ListenAddress);
 
-        // The first collection makes the exporter ready; its failure is logged, not fatal.
-        var first = await collection.CollectAsync();
-        if (first.Error is not null)
-            logger.LogError("first collection failed: {Reason}", first.Error.Message);
-        else
-            logger.LogInformation("first collection: {Sockets} sockets via {Source} in {Ms:F1} ms",
-                first.Snapshot!.Connections.Count, first.Snapshot.Stats.Source, first.Duration.TotalMilliseconds);
+        // The watchdog pings only while collections complete; the heartbeat makes sure one runs.
+        var watchdogInterval = notify is null ? null : WatchdogSettings.FromEnvironment();
+        await using var heartbeat = watchdogInterval is { } interval ? new CollectionHeartbeat(collection, health, interval) : null;
+        await using var watchdog = heartbeat is null ? null
+            : new Watchdog(notify!, watchdogInterval!.Value, heartbeat.Problem, loggers.CreateLogger("systemd"));
+        if (watchdog is not null)
+        {
+            heartbeat!.Start();
+            watchdog.Start();
+            logger.LogInformation("watchdog: pinging every {Ping:F1}s while collections complete (one at least every {Period:F0}s)",
+                watchdog.PingEvery.TotalSeconds, heartbeat.Period.TotalSeconds);
+        }
+        lifecycle.StartStatusUpdates();
+        var readiness = BecomeReadyAsync(lifecycle, collection, logger, stopping);
 
         await app.WaitForShutdownAsync();
+        try
+        {
+            await readiness;
+        }
+        catch (OperationCanceledException)
+        {
+        }
         logger.LogInformation("stopped");
         return 0;
     }
+
+    /// <summary>
+    /// The first successful collection makes the exporter ready (READY=1); a failure is logged
+    /// and retried, not fatal.
+    /// </summary>
+    private static async Task BecomeReadyAsync(ServiceLifecycle lifecycle, SharedCollection collection, ILogger logger, CancellationToken stopping)
+    {
+        var first = await lifecycle.ReadyWhenCollectedAsync(collection, RetryReadyEvery, stopping);
+        logger.LogInformation("first collection: {Sockets} sockets via {Source} in {Ms:F1} ms",
+            first.Snapshot!.Connections.Count, first.Snapshot.Stats.Source, first.Duration.TotalMilliseconds);
+    }
+
+    /// <summary>Sockets from systemd, checked against what the flags and TLS setup can serve.</summary>
+    private static ListenFds PassedSockets(FlagSet flags)
+    {
+        ListenFds passed;
+        try
+        {
+            passed = ListenFds.FromEnvironment();
+        }
+        catch (FormatException e)
+        {
+            throw new CommandLineException("socket activation: " + e.Message);
+        }
+        if (passed.Sockets.Count == 0 && flags.GetBool(ExporterFlags.SystemdSocket))
+            throw new CommandLineException(
+                $"--{ExporterFlags.SystemdSocket}: systemd passed no sockets ({passed.Ignored ?? "LISTEN_FDS is not set"}); start it from a .socket unit or drop the flag");
+        if (passed.Sockets.FirstOrDefault(s => s.Role == SocketRole.Https) is { } https)
+            throw new CommandLineException($"systemd passed socket {https} for HTTPS, but no --web.config.file configures TLS");
+        return passed;
+    }
+
+    private static string Describe(ExporterServer.Settings settings) => settings.Sockets.Count > 0
+        ? "systemd sockets " + string.Join(", ", settings.Sockets)
+        : string.Join(", ", settings.Addresses);
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using ConnExporter.Systemd;
 using Microsoft.Extensions.Logging;
 
 namespace ConnExporter.Logging;
@@ -8,22 +9,40 @@ namespace ConnExporter.Logging;
 /// Writes one line per event to stderr, logfmt or JSON, as Prometheus exporters do
 /// (<c>time=… level=warn source=… msg="…" key=value</c>). Own provider rather than the console
 /// logger: its formatters are not logfmt, and registering custom ones needs options binding.
+/// When stderr is the journal (<see cref="JournalStream"/>), each line starts with its syslog
+/// priority, <c>&lt;4&gt;</c> for a warning, so <c>journalctl -p warning</c> filters it, and
+/// carries no time: journald stamps every line itself.
 /// </summary>
 public sealed class StderrLoggerProvider : ILoggerProvider
 {
     private readonly LogFormat _format;
     private readonly LogLevel _minimum;
     private readonly TextWriter _output;
+    private readonly bool _journal;
     private readonly Lock _gate = new();
 
-    public StderrLoggerProvider(LogFormat format, LogLevel minimum, TextWriter? output = null)
+    /// <summary>Logs to stderr, in the journal's form when stderr is the journal.</summary>
+    public StderrLoggerProvider(LogFormat format, LogLevel minimum)
+        : this(format, minimum, Console.Error, JournalStream.IsStandardErrorJournal())
+    {
+    }
+
+    /// <summary>Logs to <paramref name="output"/>; <paramref name="journal"/> selects the journal's form.</summary>
+    public StderrLoggerProvider(LogFormat format, LogLevel minimum, TextWriter output, bool journal = false)
     {
         _format = format;
         _minimum = minimum;
-        _output = output ?? Console.Error;
+        _output = output;
+        _journal = journal;
     }
 
-    public ILogger CreateLogger(string categoryName) => new Logger(this, ShortName(categoryName));
+    /// <summary>
+    /// ASP.NET Core's own categories (<c>Microsoft.*</c>) log four info lines per request; a
+    /// service's journal wants only their warnings, unless <c>--log.level=debug</c> asks for all.
+    /// </summary>
+    public ILogger CreateLogger(string categoryName) => new Logger(this, ShortName(categoryName),
+        categoryName.StartsWith("Microsoft.", StringComparison.Ordinal) && _minimum > LogLevel.Debug && _minimum < LogLevel.Warning
+            ? LogLevel.Warning : _minimum);
 
     public void Dispose() { }
 
@@ -33,14 +52,16 @@ public sealed class StderrLoggerProvider : ILoggerProvider
     private void Write(LogLevel level, string source, string message, IReadOnlyList<KeyValuePair<string, object?>>? state, Exception? error)
     {
         var line = new StringBuilder(128);
-        var time = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture);
+        string? time = _journal ? null
+            : DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture);
+        if (_journal) line.Append('<').Append(SyslogPriority(level)).Append('>');
         if (_format == LogFormat.Json)
         {
             using var buffer = new MemoryStream();
             using (var json = new Utf8JsonWriter(buffer))
             {
                 json.WriteStartObject();
-                json.WriteString("time", time);
+                if (time is not null) json.WriteString("time", time);
                 json.WriteString("level", LevelName(level));
                 json.WriteString("source", source);
                 json.WriteString("msg", message);
@@ -53,7 +74,8 @@ public sealed class StderrLoggerProvider : ILoggerProvider
         }
         else
         {
-            line.Append("time=").Append(time).Append(" level=").Append(LevelName(level))
+            if (time is not null) line.Append("time=").Append(time).Append(' ');
+            line.Append("level=").Append(LevelName(level))
                 .Append(" source=").Append(source).Append(" msg=");
             AppendLogfmtValue(line, message);
             foreach (var (key, value) in Fields(state))
@@ -100,6 +122,16 @@ public sealed class StderrLoggerProvider : ILoggerProvider
         line.Append('"');
     }
 
+    /// <summary>The syslog priority journald reads from a <c>&lt;N&gt;</c> prefix (sd-daemon.h: SD_ERR … SD_DEBUG).</summary>
+    internal static int SyslogPriority(LogLevel level) => level switch
+    {
+        LogLevel.Trace or LogLevel.Debug => 7,
+        LogLevel.Information => 6,
+        LogLevel.Warning => 4,
+        LogLevel.Error => 3,
+        _ => 2, // Critical: SD_CRIT
+    };
+
     internal static string LevelName(LogLevel level) => level switch
     {
         LogLevel.Trace or LogLevel.Debug => "debug",
@@ -108,11 +140,11 @@ public sealed class StderrLoggerProvider : ILoggerProvider
         _ => "error",
     };
 
-    private sealed class Logger(StderrLoggerProvider provider, string source) : ILogger
+    private sealed class Logger(StderrLoggerProvider provider, string source, LogLevel minimum) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= provider._minimum && logLevel != LogLevel.None;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= minimum && logLevel != LogLevel.None;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {

@@ -1,11 +1,13 @@
 using System.Net;
 using ConnExporter.Inventory;
 using ConnExporter.Metrics;
+using ConnExporter.Systemd;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace ConnExporter.Web;
@@ -16,7 +18,17 @@ public static class ExporterServer
     public sealed record Settings(
         IReadOnlyList<ListenAddress> Addresses,
         string TelemetryPath,
-        int MaxRequests);
+        int MaxRequests)
+    {
+        /// <summary>Sockets systemd passed (socket activation); when any, <see cref="Addresses"/> is not used.</summary>
+        public IReadOnlyList<PassedSocket> Sockets { get; init; } = [];
+
+        /// <summary>How long a stop waits for scrapes in flight before closing their connections.</summary>
+        public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+        /// <summary>Marked at each scrape, for the service status.</summary>
+        public ScrapeClock? Scrapes { get; init; }
+    }
 
     public static WebApplication Build(Settings settings, SharedCollection collection, ScrapeRenderer renderer,
         ExporterHealth health, ILoggerFactory loggers)
@@ -24,6 +36,7 @@ public static class ExporterServer
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggers);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -32,7 +45,14 @@ public static class ExporterServer
             kestrel.Limits.MaxRequestLineSize = 8 * 1024;
             kestrel.Limits.MaxRequestBodySize = 0;
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
-            foreach (var address in settings.Addresses)
+            foreach (var socket in settings.Sockets)
+            {
+                // Https sockets are refused before this point until TLS is configurable.
+                if (socket.Role != SocketRole.Http)
+                    throw new InvalidOperationException($"systemd socket {socket} needs TLS, which is not configured");
+                kestrel.ListenHandle((ulong)socket.Fd);
+            }
+            foreach (var address in settings.Sockets.Count > 0 ? [] : settings.Addresses)
             {
                 if (address.Address is { } ip) kestrel.Listen(ip, address.Port);
                 else if (address.Host is "localhost") kestrel.ListenLocalhost(address.Port);
@@ -42,7 +62,12 @@ public static class ExporterServer
         });
         var app = builder.Build();
         var metrics = new MetricsEndpoint(collection, renderer, settings.MaxRequests);
-        app.MapGet(settings.TelemetryPath, (RequestDelegate)metrics.HandleAsync);
+        var scrapes = settings.Scrapes;
+        app.MapGet(settings.TelemetryPath, scrapes is null ? metrics.HandleAsync : (RequestDelegate)(context =>
+        {
+            scrapes.Mark();
+            return metrics.HandleAsync(context);
+        }));
         var landing = LandingPage.Render(settings.TelemetryPath.TrimStart('/'), renderer.Views);
         app.MapGet("/", (RequestDelegate)(context =>
         {
