@@ -24,7 +24,10 @@ public static class ExporterCommand
         var settings = new ExporterServer.Settings(
             ListenAddress.Resolve(flags, ExporterFlags.ListenAddress, Environment.GetEnvironmentVariable("PORT")),
             telemetryPath,
-            flags.GetInt(ExporterFlags.MaxRequests, 0));
+            flags.GetInt(ExporterFlags.MaxRequests, 0))
+        {
+            WebConfigFile = flags.GetString(ExporterFlags.WebConfigFile),
+        };
         var procfs = CommonFlags.ProcfsRoot(flags);
         var options = new InventoryOptions(
             Source: flags.GetString(CommonFlags.Source)!,

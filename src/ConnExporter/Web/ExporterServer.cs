@@ -1,11 +1,13 @@
 using System.Net;
 using ConnExporter.Inventory;
 using ConnExporter.Metrics;
+using ConnExporter.Web.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace ConnExporter.Web;
@@ -16,12 +18,19 @@ public static class ExporterServer
     public sealed record Settings(
         IReadOnlyList<ListenAddress> Addresses,
         string TelemetryPath,
-        int MaxRequests);
+        int MaxRequests)
+    {
+        /// <summary>--web.config.file: TLS, basic auth, headers, rate limit; null for plain HTTP.</summary>
+        public string? WebConfigFile { get; init; }
+    }
 
     public static WebApplication Build(Settings settings, SharedCollection collection, ScrapeRenderer renderer,
         ExporterHealth health, ILoggerFactory loggers)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        var security = LoadSecurity(settings.WebConfigFile, loggers);
+        // Production whatever DOTNET_ENVIRONMENT says: Development would add the exception page.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], EnvironmentName = Environments.Production });
+        security.ConfigureBuilder(builder.WebHost);
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggers);
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -32,15 +41,17 @@ public static class ExporterServer
             kestrel.Limits.MaxRequestLineSize = 8 * 1024;
             kestrel.Limits.MaxRequestBodySize = 0;
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            WebSecurity.ApplyLimits(kestrel);
             foreach (var address in settings.Addresses)
             {
-                if (address.Address is { } ip) kestrel.Listen(ip, address.Port);
-                else if (address.Host is "localhost") kestrel.ListenLocalhost(address.Port);
-                else if (address.Host is { } host) kestrel.Listen(ResolveHost(host), address.Port);
-                else kestrel.ListenAnyIP(address.Port);
+                if (address.Address is { } ip) kestrel.Listen(ip, address.Port, l => security.ConfigureListen(l));
+                else if (address.Host is "localhost") kestrel.ListenLocalhost(address.Port, l => security.ConfigureListen(l));
+                else if (address.Host is { } host) kestrel.Listen(ResolveHost(host), address.Port, l => security.ConfigureListen(l));
+                else kestrel.ListenAnyIP(address.Port, l => security.ConfigureListen(l));
             }
         });
         var app = builder.Build();
+        security.UseAuthentication(app);
         var metrics = new MetricsEndpoint(collection, renderer, settings.MaxRequests);
         app.MapGet(settings.TelemetryPath, (RequestDelegate)metrics.HandleAsync);
         var landing = LandingPage.Render(settings.TelemetryPath.TrimStart('/'), renderer.Views);
@@ -51,6 +62,21 @@ public static class ExporterServer
         }));
         HealthEndpoints.Map(app, health, renderer.Views);
         return app;
+    }
+
+    private static WebSecurity LoadSecurity(string? webConfigFile, ILoggerFactory loggers)
+    {
+        var logger = loggers.CreateLogger("web");
+        try
+        {
+            var security = WebSecurity.Create(webConfigFile, logger);
+            logger.LogInformation("web: {Security}", security.Describe());
+            return security;
+        }
+        catch (WebConfigException e)
+        {
+            throw new Cli.CommandLineException(e.Message, e);
+        }
     }
 
     private static IPAddress ResolveHost(string host)
