@@ -40,9 +40,13 @@ internal sealed class TlsMaterial
             leaf = X509Certificate2.CreateFromPem(certPem, keyPem);
             chain.ImportFromPem(certPem);
         }
-        catch (Exception e) when (e is CryptographicException or ArgumentException)
+        catch (ArgumentException e)
         {
-            throw new WebConfigException($"web config {configPath}: failed to load X509KeyPair from {where}: {e.Message}", e);
+            throw new WebConfigException($"web config {configPath}: failed to load X509KeyPair: the private key does not match {where}", e);
+        }
+        catch (CryptographicException e)
+        {
+            throw new WebConfigException($"web config {configPath}: failed to load X509KeyPair: no PEM certificate and private key found in {where} and the key", e);
         }
         if (!leaf.HasPrivateKey)
             throw new WebConfigException($"web config {configPath}: the key does not match {where}");
@@ -57,7 +61,7 @@ internal sealed class TlsMaterial
             }
             catch (CryptographicException e)
             {
-                throw new WebConfigException($"web config {configPath}: client_ca_file {tls.ClientCaFile}: {e.Message}", e);
+                throw new WebConfigException($"web config {configPath}: client_ca_file {tls.ClientCaFile}: not PEM certificates", e);
             }
             if (clientCas.Count == 0)
                 throw new WebConfigException($"web config {configPath}: client_ca_file {tls.ClientCaFile}: no certificates found");
@@ -77,7 +81,7 @@ internal sealed class TlsMaterial
         }
         catch (Exception e) when (e is CryptographicException or PlatformNotSupportedException or NotSupportedException)
         {
-            throw new WebConfigException($"web config {configPath}: {where}: {e.Message}", e);
+            throw new WebConfigException($"web config {configPath}: {where}: cannot be used for TLS ({e.GetType().Name})", e);
         }
 
         CipherSuitesPolicy? ciphers = null;
@@ -102,7 +106,7 @@ internal sealed class TlsMaterial
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new WebConfigException($"web config {configPath}: failed to read {key} ({file}): {e.Message}", e);
+            throw new WebConfigException($"web config {configPath}: failed to read {key} ({file}): {FileProblem.Describe(e)}", e);
         }
     }
 }

@@ -29,13 +29,13 @@ public sealed record WebConfig
         try
         {
             var info = new FileInfo(path);
-            if (!info.Exists) throw new WebConfigException($"web config {path}: file does not exist");
+            if (!info.Exists) throw new WebConfigException($"web config {path}: no such file");
             if (info.Length > MaxFileBytes) throw new WebConfigException($"web config {path}: larger than {MaxFileBytes} bytes");
             text = File.ReadAllText(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new WebConfigException($"web config {path}: {e.Message}", e);
+            throw new WebConfigException($"web config {path}: {FileProblem.Describe(e)}", e);
         }
         return Parse(text, path);
     }

@@ -39,7 +39,7 @@ internal static class WebConfigParser
         catch (ArgumentException e)
         {
             // The representation model reports a repeated mapping key as a dictionary clash.
-            throw new WebConfigProblem($"repeated key: {e.Message}", e);
+            throw new WebConfigProblem("a mapping repeats a key", e);
         }
 
         string directory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? "/";

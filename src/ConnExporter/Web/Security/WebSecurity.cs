@@ -2,6 +2,7 @@ using System.Net.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Logging;
@@ -113,8 +114,8 @@ public sealed class WebSecurity
 
     /// <summary>
     /// Runs before every endpoint, health probes included (as exporter-toolkit protects every
-    /// path): an unhandled exception becomes a bare 500, then rate limit (429), configured
-    /// headers, basic auth (401 with <c>WWW-Authenticate: Basic realm="conn-exporter"</c>).
+    /// path): an unhandled exception becomes a bare 500; a request with a body gets 413; then
+    /// rate limit (429), configured headers, basic auth (401 with <c>WWW-Authenticate: Basic realm="conn-exporter"</c>).
     /// </summary>
     public void UseAuthentication(IApplicationBuilder app) => app.Use(HandleAsync);
 
@@ -122,6 +123,12 @@ public sealed class WebSecurity
     {
         try
         {
+            // Every endpoint is a GET: a request body is refused before it is read.
+            if (context.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: true })
+            {
+                await Plain(context, StatusCodes.Status413PayloadTooLarge, "Request Entity Too Large");
+                return;
+            }
             if (_config is null)
             {
                 await next(context);
