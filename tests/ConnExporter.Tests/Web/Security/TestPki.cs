@@ -36,7 +36,7 @@ internal sealed class TestPki : IDisposable
     }
 
     /// <summary>The serial number of the certificate in <c>{name}.pem</c> (to tell which one a server sent).</summary>
-    public string Serial(string name) => X509Certificate2.CreateFromPemFile(Path(name + ".pem")).SerialNumber;
+    public string Serial(string name) => X509Certificate2.CreateFromPem(File.ReadAllText(Path(name + ".pem"))).SerialNumber;
 
     private static X509Certificate2 NewCa(string name)
     {
