@@ -36,10 +36,11 @@ internal static class WebConfigParser
         {
             throw new WebConfigProblem($"line {e.Start.Line}: {YamlMessage(e)}", e);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or OverflowException)
         {
-            // The representation model reports a repeated mapping key as a dictionary clash.
-            throw new WebConfigProblem("a mapping repeats a key", e);
+            // Found by fuzzing: the representation model throws these for some broken documents
+            // (an alias to an anchor that is never defined throws InvalidOperationException).
+            throw new WebConfigProblem($"not a valid YAML document ({e.GetType().Name})", e);
         }
 
         string directory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? "/";
