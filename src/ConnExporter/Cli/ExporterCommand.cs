@@ -34,6 +34,7 @@ public static class ExporterCommand
         {
             Sockets = passed.Sockets,
             Scrapes = scrapes,
+            WebConfigFile = flags.GetString(ExporterFlags.WebConfigFile),
         };
         var procfs = CommonFlags.ProcfsRoot(flags);
         var options = new InventoryOptions(
@@ -55,15 +56,14 @@ public static class ExporterCommand
         var reloads = new ReloadHooks();
         reloads.Register("interfaces", () =>
         {
-            // TODO(integration): also make the collector re-read its own table (InventoryCollector.RefreshInterfaces()).
-            var table = InterfaceTable.Load();
-            logger.LogInformation("interfaces: {Names}", string.Join(",", table.Names.Order(StringComparer.Ordinal)));
+            inventory.RefreshInterfaces();
+            logger.LogInformation("interfaces: re-read at the next collection");
         });
         await using var lifecycle = new ServiceLifecycle(notify, reloads,
             () => ServiceStatusLine.Format(collection.Last, collection.LastSuccess, scrapes.SinceLast, DateTimeOffset.UtcNow),
             loggers.CreateLogger("systemd"));
 
-        await using var app = ExporterServer.Build(settings, collection, renderer, health, loggers);
+        await using var app = ExporterServer.Build(settings with { Reloads = reloads }, collection, renderer, health, loggers);
         try
         {
             await app.StartAsync();
@@ -135,8 +135,6 @@ public static class ExporterCommand
         if (passed.Sockets.Count == 0 && flags.GetBool(ExporterFlags.SystemdSocket))
             throw new CommandLineException(
                 $"--{ExporterFlags.SystemdSocket}: systemd passed no sockets ({passed.Ignored ?? "LISTEN_FDS is not set"}); start it from a .socket unit or drop the flag");
-        if (passed.Sockets.FirstOrDefault(s => s.Role == SocketRole.Https) is { } https)
-            throw new CommandLineException($"systemd passed socket {https} for HTTPS, but no --web.config.file configures TLS");
         return passed;
     }
 

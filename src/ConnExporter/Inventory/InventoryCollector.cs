@@ -117,6 +117,9 @@ public sealed class InventoryCollector : IDisposable
         return duplicates;
     }
 
+    /// <summary>Makes the next collection re-read the interface table (SIGHUP, or an address change).</summary>
+    public void RefreshInterfaces() => _interfacesStale = true;
+
     private void OnAddressChanged(object? sender, EventArgs e) => _interfacesStale = true;
 
     public void Dispose()

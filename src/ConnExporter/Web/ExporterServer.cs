@@ -2,6 +2,7 @@ using System.Net;
 using ConnExporter.Inventory;
 using ConnExporter.Metrics;
 using ConnExporter.Systemd;
+using ConnExporter.Web.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -28,12 +29,25 @@ public static class ExporterServer
 
         /// <summary>Marked at each scrape, for the service status.</summary>
         public ScrapeClock? Scrapes { get; init; }
+
+        /// <summary>Where SIGHUP reloads are registered; the web config joins when there is one.</summary>
+        public ReloadHooks? Reloads { get; init; }
+
+        /// <summary>--web.config.file: TLS, basic auth, headers, rate limit; null for plain HTTP.</summary>
+        public string? WebConfigFile { get; init; }
     }
 
     public static WebApplication Build(Settings settings, SharedCollection collection, ScrapeRenderer renderer,
         ExporterHealth health, ILoggerFactory loggers)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        var security = LoadSecurity(settings.WebConfigFile, loggers);
+        if (!security.TlsEnabled && settings.Sockets.FirstOrDefault(s => s.Role == SocketRole.Https) is { } https)
+            throw new Cli.CommandLineException(
+                $"systemd passed socket {https} for HTTPS, but no --web.config.file enables TLS; add tls_server_config to the web config or rename the socket");
+        if (settings.WebConfigFile is not null) settings.Reloads?.Register("web config", security.Reload);
+        // Production whatever DOTNET_ENVIRONMENT says: Development would add the exception page.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], EnvironmentName = Environments.Production });
+        security.ConfigureBuilder(builder.WebHost);
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggers);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout);
@@ -45,22 +59,23 @@ public static class ExporterServer
             kestrel.Limits.MaxRequestLineSize = 8 * 1024;
             kestrel.Limits.MaxRequestBodySize = 0;
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            WebSecurity.ApplyLimits(kestrel);
             foreach (var socket in settings.Sockets)
             {
-                // Https sockets are refused before this point until TLS is configurable.
-                if (socket.Role != SocketRole.Http)
-                    throw new InvalidOperationException($"systemd socket {socket} needs TLS, which is not configured");
-                kestrel.ListenHandle((ulong)socket.Fd);
+                // Every listener follows the web config, as node_exporter's do; a socket named
+                // "https" additionally promises TLS, so it is refused (above) when TLS is off.
+                kestrel.ListenHandle((ulong)socket.Fd, l => security.ConfigureListen(l));
             }
             foreach (var address in settings.Sockets.Count > 0 ? [] : settings.Addresses)
             {
-                if (address.Address is { } ip) kestrel.Listen(ip, address.Port);
-                else if (address.Host is "localhost") kestrel.ListenLocalhost(address.Port);
-                else if (address.Host is { } host) kestrel.Listen(ResolveHost(host), address.Port);
-                else kestrel.ListenAnyIP(address.Port);
+                if (address.Address is { } ip) kestrel.Listen(ip, address.Port, l => security.ConfigureListen(l));
+                else if (address.Host is "localhost") kestrel.ListenLocalhost(address.Port, l => security.ConfigureListen(l));
+                else if (address.Host is { } host) kestrel.Listen(ResolveHost(host), address.Port, l => security.ConfigureListen(l));
+                else kestrel.ListenAnyIP(address.Port, l => security.ConfigureListen(l));
             }
         });
         var app = builder.Build();
+        security.UseAuthentication(app);
         var metrics = new MetricsEndpoint(collection, renderer, settings.MaxRequests);
         var scrapes = settings.Scrapes;
         app.MapGet(settings.TelemetryPath, scrapes is null ? metrics.HandleAsync : (RequestDelegate)(context =>
@@ -76,6 +91,21 @@ public static class ExporterServer
         }));
         HealthEndpoints.Map(app, health, renderer);
         return app;
+    }
+
+    private static WebSecurity LoadSecurity(string? webConfigFile, ILoggerFactory loggers)
+    {
+        var logger = loggers.CreateLogger("web");
+        try
+        {
+            var security = WebSecurity.Create(webConfigFile, logger);
+            logger.LogInformation("web: {Security}", security.Describe());
+            return security;
+        }
+        catch (WebConfigException e)
+        {
+            throw new Cli.CommandLineException(e.Message, e);
+        }
     }
 
     private static IPAddress ResolveHost(string host)

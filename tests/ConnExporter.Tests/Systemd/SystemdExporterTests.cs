@@ -90,7 +90,7 @@ public sealed class SystemdExporterTests
 
         Assert.Equal(2, exporter.WaitForExit(Start));
         var ours = exporter.Stderr.Split('\n').Where(l => l.StartsWith("conn-exporter:", StringComparison.Ordinal)).ToList();
-        Assert.Equal("conn-exporter: error: systemd passed socket fd 3 (https) for HTTPS, but no --web.config.file configures TLS",
+        Assert.Equal("conn-exporter: error: systemd passed socket fd 3 (https) for HTTPS, but no --web.config.file enables TLS; add tls_server_config to the web config or rename the socket",
             Assert.Single(ours));
     }
 

@@ -1,0 +1,116 @@
+using System.Buffers.Text;
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace ConnExporter.Web.Security;
+
+/// <summary>
+/// Checks <c>Authorization: Basic</c> against basic_auth_users. bcrypt runs once per distinct
+/// (user, stored hash, password): results, good and bad, are cached under a SHA-256 of the
+/// three, so a scraper's repeated credential costs a hash lookup and the password itself is
+/// not kept. bcrypt runs one at a time (as in exporter-toolkit) so a flood of guesses costs one
+/// core, and an unknown user is checked against a fixed hash so timing does not reveal which
+/// users exist.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "SemaphoreSlim holds no handle unless AvailableWaitHandle is used; this one lives as long as the server.")]
+internal sealed class BasicAuthentication
+{
+    /// <summary>Cache entries before the cache is emptied: bounds memory under guessing.</summary>
+    public const int MaxCachedCredentials = 1024;
+
+    // bcrypt of a random password nobody knows; cost 10 like htpasswd -B's default.
+    private const string DecoyHash = "$2b$10$9BUMI2X0F7eWVj7D206Pae9FOIex.fHfFwB06VouvfJxZ6tFH86n6";
+
+    private readonly ConcurrentDictionary<string, bool> _cache = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _bcrypt = new(1, 1);
+
+    /// <summary>How many times bcrypt ran (for tests of the cache).</summary>
+    public int BcryptRuns => _bcryptRuns;
+
+    private int _bcryptRuns;
+
+    /// <summary>True when <paramref name="authorization"/> carries a known user's password.</summary>
+    public async ValueTask<bool> IsAuthorizedAsync(IReadOnlyDictionary<string, string> users, string? authorization, CancellationToken cancel)
+    {
+        if (!TryDecode(authorization, out string? user, out byte[]? password)) return false;
+        try
+        {
+            bool known = users.TryGetValue(user, out string? hash);
+            hash ??= DecoyHash;
+            string key = CacheKey(user, hash, password);
+            if (!_cache.TryGetValue(key, out bool ok))
+            {
+                await _bcrypt.WaitAsync(cancel);
+                try
+                {
+                    Interlocked.Increment(ref _bcryptRuns);
+                    ok = Bcrypt.Verify(password, hash) && known;
+                }
+                finally
+                {
+                    _bcrypt.Release();
+                }
+                if (_cache.Count >= MaxCachedCredentials) _cache.Clear();
+                _cache[key] = ok;
+            }
+            return ok && known;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(password);
+        }
+    }
+
+    /// <summary>
+    /// Parses <c>Basic base64(user:password)</c> as Go's Request.BasicAuth does: the scheme is
+    /// case-insensitive, the split is at the first colon. The user must be valid UTF-8 (it is
+    /// compared with YAML keys); the password stays bytes.
+    /// </summary>
+    public static bool TryDecode(string? authorization, out string user, out byte[] password)
+    {
+        user = "";
+        password = [];
+        const string Scheme = "Basic ";
+        if (authorization is null || authorization.Length <= Scheme.Length
+            || !authorization.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
+            return false;
+        var encoded = authorization.AsSpan(Scheme.Length);
+        if (encoded.Length > 4096) return false;
+        byte[] decoded = new byte[Base64.GetMaxDecodedFromUtf8Length(encoded.Length)];
+        if (!Convert.TryFromBase64Chars(encoded, decoded, out int length)) return false;
+        var bytes = decoded.AsSpan(0, length);
+        int colon = bytes.IndexOf((byte)':');
+        if (colon < 0)
+        {
+            CryptographicOperations.ZeroMemory(decoded);
+            return false;
+        }
+        try
+        {
+            user = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes[..colon]);
+        }
+        catch (DecoderFallbackException)
+        {
+            CryptographicOperations.ZeroMemory(decoded);
+            return false;
+        }
+        password = bytes[(colon + 1)..].ToArray();
+        CryptographicOperations.ZeroMemory(decoded);
+        return true;
+    }
+
+    private static string CacheKey(string user, string hash, byte[] password)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        // Length-prefixed so that no two (user, hash, password) triples share an input.
+        Span<byte> length = stackalloc byte[4];
+        foreach (var part in (byte[][])[Encoding.UTF8.GetBytes(user), Encoding.ASCII.GetBytes(hash), password])
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(length, part.Length);
+            sha.AppendData(length);
+            sha.AppendData(part);
+        }
+        return Convert.ToHexString(sha.GetHashAndReset());
+    }
+}

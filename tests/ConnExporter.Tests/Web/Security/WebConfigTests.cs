@@ -1,0 +1,159 @@
+using System.Net.Security;
+using System.Security.Authentication;
+using ConnExporter.Web.Security;
+
+namespace ConnExporter.Tests.Web.Security;
+
+/// <summary>exporter-toolkit's schema: what it accepts, what it refuses, with one-line errors.</summary>
+public sealed class WebConfigTests
+{
+    private const string Path = "/etc/conn-exporter/web.yml";
+
+    [Fact]
+    public void EmptyFileIsNoTlsNoAuth()
+    {
+        foreach (var text in new[] { "", "---\n", "# nothing\n", "~\n" })
+        {
+            var config = WebConfig.Parse(text, Path);
+            Assert.False(config.Tls.IsEnabled);
+            Assert.Empty(config.BasicAuthUsers);
+            Assert.True(config.Http.Http2);
+            Assert.False(config.RateLimit.IsEnabled);
+        }
+    }
+
+    [Fact]
+    public void FullSchemaParses()
+    {
+        var config = WebConfig.Parse($"""
+            tls_server_config:
+              cert_file: server.crt
+              key_file: /abs/server.key
+              client_auth_type: "RequireAndVerifyClientCert"
+              client_ca_file: ca.pem
+              client_allowed_sans: [scraper.example, "10.0.0.1"]
+              min_version: TLS13
+              max_version: TLS13
+              cipher_suites:
+                - TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+                - TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
+              curve_preferences: [X25519, CurveP256]
+              prefer_server_cipher_suites: false
+            http_server_config:
+              http2: false
+              headers:
+                X-Frame-Options: deny
+                X-Content-Type-Options: nosniff
+                Strict-Transport-Security: max-age=31536000
+            rate_limit:
+              burst: 10
+              interval: 1m30s
+            basic_auth_users:
+              alice: {BcryptTests.S3cret2b}
+              "bob": '{BcryptTests.Hunter2a}'
+            """, Path);
+
+        var tls = config.Tls;
+        Assert.Equal("/etc/conn-exporter/server.crt", tls.CertFile);
+        Assert.Equal("/abs/server.key", tls.KeyFile);
+        Assert.Equal("/etc/conn-exporter/ca.pem", tls.ClientCaFile);
+        Assert.Equal(ClientAuthType.RequireAndVerifyClientCert, tls.ClientAuth);
+        Assert.Equal(["scraper.example", "10.0.0.1"], tls.ClientAllowedSans!);
+        Assert.Equal(SslProtocols.Tls13, tls.Protocols);
+        Assert.Equal([TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TlsCipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256], tls.CipherSuites);
+        Assert.Equal(["X25519", "CurveP256"], tls.CurvePreferences);
+        Assert.False(tls.PreferServerCipherSuites);
+        Assert.False(config.Http.Http2);
+        Assert.Equal("deny", config.Http.Headers["X-Frame-Options"]);
+        Assert.Equal(3, config.Http.Headers.Count);
+        Assert.Equal(new RateLimitConfig(10, TimeSpan.FromSeconds(90)), config.RateLimit);
+        Assert.Equal(BcryptTests.S3cret2b, config.BasicAuthUsers["alice"]);
+        Assert.Equal(BcryptTests.Hunter2a, config.BasicAuthUsers["bob"]);
+    }
+
+    [Theory]
+    [InlineData("TLS10", "TLS13", 0xC0 | 0x300 | 0xC00 | 0x3000)]
+    [InlineData("TLS12", "TLS12", 0xC00)]
+    [InlineData(null, null, 0xC00 | 0x3000)]
+    public void VersionRange(string? min, string? max, int expected)
+    {
+        var text = "tls_server_config:\n  cert_file: a\n  key_file: b\n"
+            + (min is null ? "" : $"  min_version: {min}\n") + (max is null ? "" : $"  max_version: {max}\n");
+        var protocols = WebConfig.Parse(text, Path).Tls.Protocols;
+        // SslProtocols.Tls = 0xC0, Tls11 = 0x300, Tls12 = 0xC00, Tls13 = 0x3000.
+        Assert.Equal((SslProtocols)expected, protocols);
+    }
+
+    [Fact]
+    public void LegacyRequireClientCertAliasAndYamlBooleans()
+    {
+        var config = WebConfig.Parse("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireClientCert\nhttp_server_config:\n  http2: no\n", Path);
+        Assert.Equal(ClientAuthType.RequireAnyClientCert, config.Tls.ClientAuth);
+        Assert.False(config.Http.Http2);
+    }
+
+    [Theory]
+    [InlineData("tls_server_config:\n  cert_file: a\n  key_file: b\n  foo: 1\n", "line 4: field foo not found in tls_server_config")]
+    [InlineData("tls_config:\n  cert_file: a\n", "line 1: field tls_config not found in the document")]
+    [InlineData("tls_server_config:\n  cert_file: a\n  cert_file: b\n  key_file: c\n", "line 3: Duplicate key")]
+    [InlineData("tls_server_config:\n  cert_file: a\n", "missing one of key or key_file")]
+    [InlineData("tls_server_config:\n  key_file: a\n", "missing one of cert or cert_file")]
+    [InlineData("tls_server_config:\n  client_auth_type: RequireAndVerifyClientCert\n", "missing one of cert or cert_file")]
+    [InlineData("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: Sometimes\n", "line 4: invalid client_auth_type: Sometimes")]
+    [InlineData("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_ca_file: ca\n", "client CA's have been configured without a Client Auth Policy")]
+    [InlineData("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: VerifyClientCertIfGiven\n  client_allowed_sans: [x]\n", "client_allowed_sans requires client_auth_type")]
+    [InlineData("tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS14\n", "line 4: unknown TLS version: TLS14")]
+    [InlineData("tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS13\n  max_version: TLS12\n", "min_version TLS13 is above max_version TLS12")]
+    [InlineData("tls_server_config:\n  cert_file: a\n  key_file: b\n  cipher_suites: [TLS_RSA_WITH_RC4_128_SHA]\n", "unknown cipher: TLS_RSA_WITH_RC4_128_SHA")]
+    [InlineData("tls_server_config:\n  cert_file: a\n  key_file: b\n  curve_preferences: [CurveP999]\n", "unknown curve: CurveP999")]
+    [InlineData("tls_server_config:\n  cert_file: [a]\n  key_file: b\n", "tls_server_config.cert_file: expected a single value")]
+    [InlineData("tls_server_config: yes\n", "tls_server_config: expected a mapping")]
+    [InlineData("http_server_config:\n  http2: maybe\n", "cannot unmarshal maybe into a bool")]
+    [InlineData("http_server_config:\n  headers:\n    Server: x\n", "HTTP header \"Server\" can not be configured")]
+    [InlineData("http_server_config:\n  headers:\n    X-Frame-Options: allow\n", "invalid value for X-Frame-Options")]
+    [InlineData("http_server_config:\n  headers:\n    Content-Security-Policy: \"a\\r\\nSet-Cookie: x\"\n", "control character")]
+    [InlineData("rate_limit:\n  burst: lots\n", "rate_limit.burst")]
+    [InlineData("rate_limit:\n  interval: 5 parsecs\n", "invalid duration")]
+    [InlineData("basic_auth_users:\n  alice: s3cret\n", "basic_auth_users.alice: not a bcrypt hash")]
+    [InlineData("basic_auth_users: [alice]\n", "basic_auth_users: expected a mapping")]
+    [InlineData("tls_server_config: [a\n", "line 2")]
+    [InlineData("\"unterminated\n", "line ")]
+    [InlineData("- a\n- b\n", "the document: expected a mapping")]
+    public void BadConfigsFailWithOneLineNamingFileAndProblem(string yaml, string problem)
+    {
+        var e = Assert.Throws<WebConfigException>(() => WebConfig.Parse(yaml, Path));
+        Assert.StartsWith($"web config {Path}: ", e.Message, StringComparison.Ordinal);
+        Assert.Contains(problem, e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void MissingAndUnreadableFiles()
+    {
+        var e = Assert.Throws<WebConfigException>(() => WebConfig.Load("/nonexistent/web.yml"));
+        Assert.Equal("web config /nonexistent/web.yml: no such file", e.Message);
+        using var pki = new TestPki();
+        var config = pki.Write("web.yml", "tls_server_config:\n  cert_file: nope.pem\n  key_file: server.key\n");
+        e = Assert.Throws<WebConfigException>(() => WebConfigState.Load(config));
+        Assert.Contains($"failed to read cert_file ({pki.Path("nope.pem")}): no such file", e.Message, StringComparison.Ordinal);
+        pki.Write("web.yml", "tls_server_config:\n  cert_file: server.pem\n  key_file: client.key\n");
+        e = Assert.Throws<WebConfigException>(() => WebConfigState.Load(config));
+        Assert.Contains("private key does not match", e.Message, StringComparison.Ordinal);
+        pki.Write("web.yml", "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: server.key\n");
+        e = Assert.Throws<WebConfigException>(() => WebConfigState.Load(config));
+        Assert.Contains("client_ca_file", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("1s", 1_000)]
+    [InlineData("1m30s", 90_000)]
+    [InlineData("1.5h", 5_400_000)]
+    [InlineData("250ms", 250)]
+    [InlineData("0", 0)]
+    [InlineData("1000000000", 1_000)]
+    public void GoDurations(string text, long milliseconds)
+    {
+        Assert.True(GoDuration.TryParse(text, out var duration));
+        Assert.Equal(milliseconds, (long)duration.TotalMilliseconds);
+    }
+}
