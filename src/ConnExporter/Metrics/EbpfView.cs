@@ -43,10 +43,12 @@ public sealed class EbpfView : ISnapshotView
         _read = read;
         _unavailable = unavailable ?? "the eBPF collector is not running";
         _perPid = perPid;
-        _connectsCap = new SeriesCap(Connects, maxSeries, dropped);
-        _durationCap = new SeriesCap(ConnectDuration, maxSeries, dropped);
-        _acceptsCap = new SeriesCap(Accepts, maxSeries, dropped);
-        _pidCap = new SeriesCap(ConnectsByPid, maxSeries, dropped);
+        // Caps register their dropped-series counters: only for a collector that can write.
+        var capped = read is null ? new DroppedSeries() : dropped;
+        _connectsCap = new SeriesCap(Connects, maxSeries, capped);
+        _durationCap = new SeriesCap(ConnectDuration, maxSeries, capped);
+        _acceptsCap = new SeriesCap(Accepts, maxSeries, capped);
+        _pidCap = new SeriesCap(ConnectsByPid, maxSeries, perPid ? capped : new DroppedSeries());
     }
 
     public string Name => "ebpf";
