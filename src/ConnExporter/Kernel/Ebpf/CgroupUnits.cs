@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Text;
+using ConnExporter.Kernel.Netlink;
+using ConnExporter.Kernel.ProcFs;
+
+namespace ConnExporter.Kernel.Ebpf;
+
+/// <summary>
+/// Resolves a cgroup v2 id (what <c>bpf_get_current_cgroup_id</c> returns) to the systemd unit
+/// of that cgroup. The id is the kernfs node id, which on 64-bit kernels is the inode number of
+/// the cgroup's directory under the cgroup2 mount (kernel/cgroup/cgroup.c, kernfs_ino), so the
+/// mount is walked once and re-walked on a miss at most every <see cref="RewalkInterval"/>.
+/// Ids are never reused within a boot, so a resolved id stays valid after its cgroup is gone.
+/// </summary>
+internal sealed class CgroupUnits
+{
+    private static readonly TimeSpan RewalkInterval = TimeSpan.FromSeconds(5);
+    private const int AtFdCwd = -100;
+    private const int AtSymlinkNoFollow = 0x100;
+    private const uint StatxIno = 0x100;   // STATX_INO (include/uapi/linux/stat.h)
+    private const int StatxInoOffset = 32; // __u64 stx_ino
+
+    private readonly string? _root;
+    private readonly Dictionary<ulong, string> _units = [];
+    private readonly Lock _gate = new();
+    private long _lastWalk;
+
+    /// <param name="root">The cgroup2 mount point; null finds it in /proc/self/mountinfo
+    /// (/sys/fs/cgroup on unified hosts, /sys/fs/cgroup/unified on hybrid ones).</param>
+    public CgroupUnits(string? root = null) => _root = root ?? FindCgroup2Mount("/proc/self/mountinfo");
+
+    public string? Root => _root;
+
+    /// <summary>The unit of a cgroup id; "" for the root, unknown ids and paths without a unit.</summary>
+    public string Resolve(ulong id)
+    {
+        if (_root is null || id == 0) return "";
+        lock (_gate)
+        {
+            if (_units.TryGetValue(id, out var unit)) return unit;
+            if (_lastWalk != 0 && Stopwatch.GetElapsedTime(_lastWalk) < RewalkInterval) return "";
+            Walk(_root);
+            _lastWalk = Stopwatch.GetTimestamp();
+            return _units.GetValueOrDefault(id, "");
+        }
+    }
+
+    private void Walk(string root)
+    {
+        Add(root, "/");
+        var options = new EnumerationOptions
+        {
+            RecurseSubdirectories = true,
+            IgnoreInaccessible = true,
+            AttributesToSkip = 0,
+        };
+        try
+        {
+            foreach (var directory in Directory.EnumerateDirectories(root, "*", options))
+                Add(directory, directory[root.TrimEnd('/').Length..]);
+        }
+        catch (IOException)
+        {
+            // A cgroup removed during the walk: what was seen so far is still right.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private void Add(string directory, string cgroupPath)
+    {
+        ulong inode = Inode(directory);
+        if (inode == 0 || _units.ContainsKey(inode)) return;
+        _units[inode] = ProcPidCgroup.UnitOf(cgroupPath) ?? "";
+    }
+
+    private static unsafe ulong Inode(string path)
+    {
+        int length = Encoding.UTF8.GetByteCount(path);
+        Span<byte> name = length < 1024 ? stackalloc byte[length + 1] : new byte[length + 1];
+        Encoding.UTF8.GetBytes(path, name);
+        name[length] = 0;
+        Span<byte> buffer = stackalloc byte[Interop.StatxLayout.Size];
+        fixed (byte* p = name)
+        fixed (byte* b = buffer)
+        {
+            if (Interop.Statx(AtFdCwd, p, AtSymlinkNoFollow, StatxIno, b) != 0) return 0;
+        }
+        if ((HostOrder.ReadUInt32(buffer) & StatxIno) == 0) return 0;
+        return HostOrder.ReadUInt64(buffer[StatxInoOffset..]);
+    }
+
+    /// <summary>The first cgroup2 mount point in a mountinfo file (proc(5)), or null.</summary>
+    internal static string? FindCgroup2Mount(string mountinfo)
+    {
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines(mountinfo);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+        foreach (var line in lines)
+        {
+            // id parent major:minor root mount-point options [optional...] - fstype source super-options
+            int separator = line.IndexOf(" - ", StringComparison.Ordinal);
+            if (separator < 0) continue;
+            var after = line[(separator + 3)..].Split(' ');
+            if (after.Length == 0 || after[0] != "cgroup2") continue;
+            var fields = line[..separator].Split(' ');
+            if (fields.Length < 5) continue;
+            return Unescape(fields[4]);
+        }
+        return null;
+    }
+
+    /// <summary>mountinfo escapes space, tab, newline and backslash as \ooo.</summary>
+    private static string Unescape(string field)
+    {
+        if (!field.Contains('\\')) return field;
+        var sb = new StringBuilder(field.Length);
+        for (int i = 0; i < field.Length; i++)
+        {
+            if (field[i] == '\\' && i + 3 < field.Length
+                && IsOctal(field[i + 1]) && IsOctal(field[i + 2]) && IsOctal(field[i + 3]))
+            {
+                sb.Append((char)(((field[i + 1] - '0') << 6) | ((field[i + 2] - '0') << 3) | (field[i + 3] - '0')));
+                i += 3;
+            }
+            else
+            {
+                sb.Append(field[i]);
+            }
+        }
+        return sb.ToString();
+    }
+
+    private static bool IsOctal(char c) => c is >= '0' and <= '7';
+}

@@ -1,0 +1,36 @@
+using ConnExporter.Inventory;
+
+namespace ConnExporter.Kernel.Ebpf;
+
+/// <summary>
+/// Everything the eBPF maps held at one read, with cgroup ids already resolved to units. Counts
+/// are totals since the programs were attached; several cgroups may map to one unit (a restarted
+/// service gets a new cgroup), so consumers sum entries with equal labels.
+/// </summary>
+public sealed record ConnEventCounts(
+    IReadOnlyList<ConnectCount> Connects,
+    IReadOnlyList<ConnectLatency> Latencies,
+    IReadOnlyList<AcceptCount> Accepts,
+    IReadOnlyList<PidConnects> Pids,
+    IReadOnlyList<ProgramAttachment> Programs,
+    ulong EventsLost,
+    IReadOnlyList<MapFullCount> MapFull);
+
+/// <summary>Connect attempts of one process name in one unit that ended with <paramref name="Result"/>.</summary>
+public readonly record struct ConnectCount(string Process, string Unit, IpFamily Family, ConnectResult Result, ulong Count);
+
+/// <summary>Latency of successful connects: <paramref name="Slots"/>[i] counts those in bucket i
+/// (not cumulative; the last slot is above the largest bound), <paramref name="SumSeconds"/> their total.</summary>
+public sealed record ConnectLatency(string Process, string Unit, ulong[] Slots, double SumSeconds);
+
+/// <summary>Passive opens completed on a local port whose socket belongs to a cgroup of <paramref name="Unit"/>.</summary>
+public readonly record struct AcceptCount(ushort Port, string Unit, ulong Count);
+
+/// <summary>Connect attempts of a process that is still running (the original monitor's metric).</summary>
+public readonly record struct PidConnects(int Pid, string Comm, ulong Count);
+
+/// <summary>Whether a program is attached (a tracepoint name such as <c>sock:inet_sock_set_state</c>).</summary>
+public readonly record struct ProgramAttachment(string Program, bool Attached);
+
+/// <summary>Updates a map could not take because it was full.</summary>
+public readonly record struct MapFullCount(string Map, ulong Count);

@@ -1,0 +1,58 @@
+namespace ConnExporter.Kernel.Ebpf;
+
+/// <summary>
+/// Names, sizes and offsets of the maps and structs in bpf/conn_events.bpf.c (BPF lays structs
+/// out with natural alignment, as the C comments show). Values are in host byte order.
+/// </summary>
+internal static class ConnEventsLayout
+{
+    public const string ObjectName = "conn_events";
+    public const string ResourceName = "conn_events.bpf.o";
+    public const string ProgramName = "on_inet_sock_set_state";
+    public const string TracepointCategory = "sock";
+    public const string TracepointName = "inet_sock_set_state";
+
+    public const string TotalsMap = "conn_totals";
+    public const string LatencyMap = "conn_latency";
+    public const string AcceptsMap = "conn_accepts";
+    public const string PidsMap = "conn_pids";
+    public const string CountersMap = "conn_counters";
+    public const int CounterSlots = 8;
+
+    public const int CommLength = 16; // TASK_COMM_LEN
+
+    // struct connect_key { char comm[16]; __u64 cgroup_id; __u16 family; __u16 result; __u32 pad; }
+    public const int ConnectKeySize = 32;
+    public const int ConnectKeyCgroup = 16;
+    public const int ConnectKeyFamily = 24;
+    public const int ConnectKeyResult = 26;
+
+    // struct latency_key { char comm[16]; __u64 cgroup_id; }
+    public const int LatencyKeySize = 24;
+    public const int LatencyKeyCgroup = 16;
+
+    // struct latency_value { __u64 slots[17]; __u64 sum_ns; }
+    public const int LatencySlots = 17;
+    public const int LatencyValueSize = (LatencySlots + 1) * 8;
+    public const int LatencyValueSum = LatencySlots * 8;
+
+    // struct accept_key { __u64 cgroup_id; __u16 port; __u16 family; __u32 pad; }
+    public const int AcceptKeySize = 16;
+    public const int AcceptKeyPort = 8;
+    public const int AcceptKeyFamily = 10;
+
+    // __u32 tgid -> struct pid_value { __u64 count; char comm[16]; }
+    public const int PidKeySize = 4;
+    public const int PidValueSize = 24;
+    public const int PidValueComm = 8;
+
+    // AF_INET, AF_INET6 (include/linux/socket.h)
+    public const ushort AfInet = 2;
+    public const ushort AfInet6 = 10;
+
+    /// <summary>Upper bounds of the latency slots in seconds (the last slot is +Inf); the C code's ns bounds.</summary>
+    public static ReadOnlySpan<double> LatencyBounds =>
+    [
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+    ];
+}

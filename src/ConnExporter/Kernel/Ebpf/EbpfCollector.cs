@@ -1,0 +1,271 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using ConnExporter.Inventory;
+using ConnExporter.Kernel.Netlink;
+using Microsoft.Extensions.Logging;
+
+namespace ConnExporter.Kernel.Ebpf;
+
+/// <summary>
+/// The loaded and attached <c>bpf/conn_events.bpf.c</c>: TCP connect outcomes, latency and
+/// accepts counted in kernel maps from the moment it attached. Reading is cheap (a few map
+/// walks) and safe from concurrent scrapes. Disposing detaches and unloads the programs.
+/// </summary>
+public sealed class EbpfCollector : IDisposable
+{
+    private readonly SafeBpfObjectHandle _object;
+    private readonly SafeBpfLinkHandle _link;
+    private readonly BpfMap _totals;
+    private readonly BpfMap _latency;
+    private readonly BpfMap _accepts;
+    private readonly BpfMap _pids;
+    private readonly BpfMap _counters;
+    private readonly EbpfOptions _options;
+    private readonly CgroupUnits _units;
+    private readonly CommNames _comms = new();
+    private readonly Lock _readGate = new();
+
+    private EbpfCollector(SafeBpfObjectHandle obj, SafeBpfLinkHandle link, BpfMap totals, BpfMap latency,
+        BpfMap accepts, BpfMap pids, BpfMap counters, EbpfOptions options)
+    {
+        _object = obj;
+        _link = link;
+        _totals = totals;
+        _latency = latency;
+        _accepts = accepts;
+        _pids = pids;
+        _counters = counters;
+        _options = options;
+        _units = new CgroupUnits();
+    }
+
+    /// <summary>The tracepoint the program is attached to, as <c>conn_exporter_ebpf_attached{program}</c> names it.</summary>
+    public const string ProgramLabel = "sock:inet_sock_set_state";
+
+    public EbpfOptions Options => _options;
+
+    /// <summary>
+    /// Loads and attaches the programs. When anything is missing (libbpf.so.1, capabilities,
+    /// tracefs, the tracepoint, kernel BTF) logs ONE warning saying what and how to grant it,
+    /// puts the reason in <paramref name="unavailable"/> and returns null: the exporter runs on.
+    /// </summary>
+    public static EbpfCollector? TryStart(ILogger logger, EbpfOptions options, out string? unavailable)
+    {
+        unavailable = Start(logger, options, out var collector);
+        if (unavailable is not null)
+            logger.LogWarning("eBPF collector off: {Reason}", unavailable);
+        else
+            logger.LogInformation("eBPF collector attached to {Tracepoint}", ProgramLabel);
+        return collector;
+    }
+
+    private static string? Start(ILogger logger, EbpfOptions options, out EbpfCollector? collector)
+    {
+        collector = null;
+        string status;
+        try
+        {
+            status = File.ReadAllText("/proc/self/status");
+        }
+        catch (IOException)
+        {
+            status = "";
+        }
+        if (EbpfPrerequisites.MissingCapabilities(status, Environment.OSVersion.Version) is { } caps) return caps;
+
+        try
+        {
+            LibbpfLog.Install(logger);
+        }
+        catch (DllNotFoundException)
+        {
+            return "libbpf.so.1 is not installed (Debian/Ubuntu: apt install libbpf1; Fedora/RHEL: dnf install libbpf)";
+        }
+        if (EbpfPrerequisites.Tracefs(options.MountTracefs) is { } tracefs) return tracefs;
+
+        using var resource = typeof(EbpfCollector).Assembly.GetManifestResourceStream(ConnEventsLayout.ResourceName);
+        if (resource is null) return $"this build has no embedded {ConnEventsLayout.ResourceName}";
+        var elf = new byte[resource.Length];
+        resource.ReadExactly(elf);
+
+        var obj = Open(elf, out var error);
+        if (obj is null) return $"libbpf cannot open {ConnEventsLayout.ResourceName}: {error}";
+        int rc = Interop.Libbpf.BpfObjectLoad(obj);
+        if (rc != 0)
+        {
+            obj.Dispose();
+            return LoadFailure(-rc);
+        }
+
+        int cpus = Interop.Libbpf.LibbpfNumPossibleCpus();
+        if (cpus <= 0)
+        {
+            obj.Dispose();
+            return "libbpf cannot count the possible CPUs (/sys/devices/system/cpu/possible)";
+        }
+        var maps = new BpfMap?[5];
+        maps[0] = FindMap(obj, ConnEventsLayout.TotalsMap, ConnEventsLayout.ConnectKeySize, 8, cpus);
+        maps[1] = FindMap(obj, ConnEventsLayout.LatencyMap, ConnEventsLayout.LatencyKeySize, ConnEventsLayout.LatencyValueSize, cpus);
+        maps[2] = FindMap(obj, ConnEventsLayout.AcceptsMap, ConnEventsLayout.AcceptKeySize, 8, cpus);
+        maps[3] = FindMap(obj, ConnEventsLayout.PidsMap, ConnEventsLayout.PidKeySize, ConnEventsLayout.PidValueSize, 1);
+        maps[4] = FindMap(obj, ConnEventsLayout.CountersMap, 4, 8, cpus);
+        if (Array.IndexOf(maps, null) is int missing and >= 0)
+        {
+            obj.Dispose();
+            return $"{ConnEventsLayout.ResourceName} lacks map #{missing}: the embedded object does not match this build";
+        }
+
+        var link = Attach(obj, out error);
+        if (link is null)
+        {
+            obj.Dispose();
+            return $"cannot attach to tracepoint {ProgramLabel}: {error}";
+        }
+        collector = new EbpfCollector(obj, link, maps[0]!.Value, maps[1]!.Value, maps[2]!.Value, maps[3]!.Value, maps[4]!.Value, options);
+        return null;
+    }
+
+    private static unsafe SafeBpfObjectHandle? Open(byte[] elf, out string? error)
+    {
+        error = null;
+        var name = Encoding.ASCII.GetBytes(ConnEventsLayout.ObjectName + "\0");
+        fixed (byte* buffer = elf)
+        fixed (byte* n = name)
+        {
+            var opts = new Interop.Libbpf.BpfObjectOpenOptions { Size = (nuint)sizeof(Interop.Libbpf.BpfObjectOpenOptions), ObjectName = n };
+            var obj = Interop.Libbpf.BpfObjectOpenMem(buffer, (nuint)elf.Length, &opts);
+            if (!obj.IsInvalid) return obj;
+            error = Explain(Marshal.GetLastPInvokeError());
+            obj.Dispose();
+            return null;
+        }
+    }
+
+    private static string LoadFailure(int errno)
+    {
+        var detail = LibbpfLog.LastWarning;
+        var reason = errno switch
+        {
+            (int)Interop.Errno.EPERM or (int)Interop.Errno.EACCES => $"the kernel refused to load the programs ({Explain(errno)}): {EbpfPrerequisites.GrantHint}",
+            _ => $"libbpf cannot load {ConnEventsLayout.ResourceName}: {Explain(errno)} (kernel BTF at /sys/kernel/btf/vmlinux is needed, Linux 5.8 or later)",
+        };
+        return detail is null ? reason : $"{reason}; libbpf: {detail}";
+    }
+
+    private static unsafe BpfMap? FindMap(SafeBpfObjectHandle obj, string name, int keySize, int valueSize, int cpus)
+    {
+        var bytes = Encoding.ASCII.GetBytes(name + "\0");
+        fixed (byte* n = bytes)
+        {
+            nint map = Interop.Libbpf.BpfObjectFindMapByName(obj, n);
+            if (map == 0) return null;
+            int fd = Interop.Libbpf.BpfMapFd(map);
+            return fd < 0 ? null : new BpfMap(name, fd, keySize, valueSize, cpus);
+        }
+    }
+
+    private static unsafe SafeBpfLinkHandle? Attach(SafeBpfObjectHandle obj, out string? error)
+    {
+        error = null;
+        var program = Encoding.ASCII.GetBytes(ConnEventsLayout.ProgramName + "\0");
+        var category = Encoding.ASCII.GetBytes(ConnEventsLayout.TracepointCategory + "\0");
+        var tracepoint = Encoding.ASCII.GetBytes(ConnEventsLayout.TracepointName + "\0");
+        fixed (byte* p = program)
+        fixed (byte* c = category)
+        fixed (byte* t = tracepoint)
+        {
+            nint prog = Interop.Libbpf.BpfObjectFindProgramByName(obj, p);
+            if (prog == 0)
+            {
+                error = $"program {ConnEventsLayout.ProgramName} is missing from the object";
+                return null;
+            }
+            var link = Interop.Libbpf.BpfProgramAttachTracepoint(prog, c, t);
+            if (!link.IsInvalid) return link;
+            int errno = Marshal.GetLastPInvokeError();
+            link.Dispose();
+            error = errno is (int)Interop.Errno.EPERM or (int)Interop.Errno.EACCES
+                ? $"{Explain(errno)}: {EbpfPrerequisites.GrantHint}"
+                : Explain(errno);
+            return null;
+        }
+    }
+
+    private static string Explain(int errno) => $"{Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})";
+
+    /// <summary>Reads every map. Connects, latencies and accepts are totals since attach.</summary>
+    public ConnEventCounts Read()
+    {
+        lock (_readGate)
+        {
+            var connects = new List<ConnectCount>();
+            _totals.ForEach((key, values) =>
+            {
+                var family = HostOrder.ReadUInt16(key[ConnEventsLayout.ConnectKeyFamily..]) == ConnEventsLayout.AfInet6 ? IpFamily.IPv6 : IpFamily.IPv4;
+                var result = (ConnectResult)HostOrder.ReadUInt16(key[ConnEventsLayout.ConnectKeyResult..]);
+                connects.Add(new ConnectCount(_comms.Get(key), _units.Resolve(HostOrder.ReadUInt64(key[ConnEventsLayout.ConnectKeyCgroup..])),
+                    family, result, _totals.Sum(values, 0)));
+            });
+
+            var latencies = new List<ConnectLatency>();
+            _latency.ForEach((key, values) =>
+            {
+                var slots = new ulong[ConnEventsLayout.LatencySlots];
+                for (int i = 0; i < slots.Length; i++) slots[i] = _latency.Sum(values, i * 8);
+                double sum = _latency.Sum(values, ConnEventsLayout.LatencyValueSum) / 1e9;
+                latencies.Add(new ConnectLatency(_comms.Get(key), _units.Resolve(HostOrder.ReadUInt64(key[ConnEventsLayout.LatencyKeyCgroup..])), slots, sum));
+            });
+
+            var accepts = new List<AcceptCount>();
+            _accepts.ForEach((key, values) =>
+                accepts.Add(new AcceptCount(HostOrder.ReadUInt16(key[ConnEventsLayout.AcceptKeyPort..]), _units.Resolve(HostOrder.ReadUInt64(key)), _accepts.Sum(values, 0))));
+
+            var pids = _options.PerPid ? ReadLivePids() : [];
+
+            Span<ulong> counters = stackalloc ulong[ConnEventsLayout.CounterSlots];
+            Span<byte> key4 = stackalloc byte[4];
+            var values8 = new byte[_counters.ValueStride * _counters.Copies];
+            for (int slot = 0; slot < counters.Length; slot++)
+            {
+                BitConverter.TryWriteBytes(key4, slot);
+                counters[slot] = _counters.TryLookup(key4, values8) ? _counters.Sum(values8, 0) : 0;
+            }
+            var full = new MapFullCount[]
+            {
+                new("conn_start", counters[(int)EbpfCounter.StartFull]),
+                new(ConnEventsLayout.TotalsMap, counters[(int)EbpfCounter.TotalsFull]),
+                new(ConnEventsLayout.LatencyMap, counters[(int)EbpfCounter.LatencyFull]),
+                new(ConnEventsLayout.AcceptsMap, counters[(int)EbpfCounter.AcceptsFull]),
+                new(ConnEventsLayout.PidsMap, counters[(int)EbpfCounter.PidsFull]),
+            };
+            return new ConnEventCounts(connects, latencies, accepts, pids, [new ProgramAttachment(ProgramLabel, !_link.IsClosed)],
+                counters[(int)EbpfCounter.NoStart], full);
+        }
+    }
+
+    /// <summary>
+    /// Per-pid counts of processes still running; entries of exited processes are deleted so the
+    /// series disappears with its process (a reused pid under another name starts from 1 in BPF).
+    /// </summary>
+    private List<PidConnects> ReadLivePids()
+    {
+        var live = new List<PidConnects>();
+        var dead = new List<byte[]>();
+        _pids.ForEach((key, value) =>
+        {
+            int pid = (int)HostOrder.ReadUInt32(key);
+            if (Directory.Exists(Path.Combine(_options.ProcfsRoot, pid.ToString(System.Globalization.CultureInfo.InvariantCulture))))
+                live.Add(new PidConnects(pid, _comms.Get(value[ConnEventsLayout.PidValueComm..]), HostOrder.ReadUInt64(value)));
+            else
+                dead.Add(key.ToArray());
+        });
+        foreach (var key in dead) _pids.Delete(key);
+        return live;
+    }
+
+    public void Dispose()
+    {
+        _link.Dispose();
+        _object.Dispose();
+    }
+}

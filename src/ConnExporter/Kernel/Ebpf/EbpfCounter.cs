@@ -1,0 +1,13 @@
+namespace ConnExporter.Kernel.Ebpf;
+
+/// <summary>Slots of the <c>conn_counters</c> per-CPU array; COUNTER_* in bpf/conn_events.bpf.c.</summary>
+internal enum EbpfCounter
+{
+    /// <summary>A connect ended whose start was not recorded (begun before attach, or evicted from conn_start).</summary>
+    NoStart = 0,
+    StartFull = 1,
+    TotalsFull = 2,
+    LatencyFull = 3,
+    AcceptsFull = 4,
+    PidsFull = 5,
+}

@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: (MIT OR GPL-2.0)
+//
+// TCP connection events for conn-exporter, from the stable tracepoint sock:inet_sock_set_state
+// (no kprobes, no vmlinux.h). Every outcome is aggregated in maps that user space reads at
+// scrape time; nothing is streamed per event.
+//
+//   CLOSE -> SYN_SENT         connect() in the caller's task: remember who and when, by socket
+//   SYN_SENT -> ESTABLISHED   connect succeeded: count + latency histogram
+//   SYN_SENT -> CLOSE         connect failed: classified by sk->sk_err, which the kernel sets
+//                             before the state change (tcp_done_with_error: ECONNREFUSED on RST,
+//                             ETIMEDOUT after the SYN retries); 0 means the caller gave up (close)
+//   SYN_RECV -> ESTABLISHED   a passive open completed on the child socket: accept on its port
+//
+// Later transitions run in softirq, where "current" is whoever was interrupted: the caller's
+// identity is therefore carried per socket address from the CLOSE -> SYN_SENT event.
+//
+// Rebuild with ./build.sh (it strips DWARF so the committed object is byte-for-byte reproducible).
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+// The record of sock:inet_sock_set_state, as /sys/kernel/tracing/events/sock/
+// inet_sock_set_state/format prints it (include/trace/events/sock.h). Offsets are asserted below.
+struct inet_sock_set_state_args {
+	__u64 common;        // common_type, common_flags, common_preempt_count, common_pid
+	__u64 skaddr;        // const void *
+	__s32 oldstate;
+	__s32 newstate;
+	__u16 sport;         // host order
+	__u16 dport;         // host order
+	__u16 family;
+	__u16 protocol;
+	__u8 saddr[4];
+	__u8 daddr[4];
+	__u8 saddr_v6[16];
+	__u8 daddr_v6[16];
+};
+_Static_assert(__builtin_offsetof(struct inet_sock_set_state_args, skaddr) == 8, "skaddr");
+_Static_assert(__builtin_offsetof(struct inet_sock_set_state_args, oldstate) == 16, "oldstate");
+_Static_assert(__builtin_offsetof(struct inet_sock_set_state_args, newstate) == 20, "newstate");
+_Static_assert(__builtin_offsetof(struct inet_sock_set_state_args, sport) == 24, "sport");
+_Static_assert(__builtin_offsetof(struct inet_sock_set_state_args, family) == 28, "family");
+_Static_assert(__builtin_offsetof(struct inet_sock_set_state_args, protocol) == 30, "protocol");
+_Static_assert(__builtin_offsetof(struct inet_sock_set_state_args, daddr_v6) == 56, "daddr_v6");
+_Static_assert(sizeof(struct inet_sock_set_state_args) == 72, "size");
+
+// Just the kernel fields read, relocated by libbpf against the running kernel's BTF (CO-RE):
+// include/net/sock.h, include/linux/cgroup-defs.h, include/linux/kernfs.h.
+struct kernfs_node {
+	__u64 id;
+} __attribute__((preserve_access_index));
+
+struct cgroup {
+	struct kernfs_node *kn;
+} __attribute__((preserve_access_index));
+
+struct sock_cgroup_data {
+	struct cgroup *cgroup;
+} __attribute__((preserve_access_index));
+
+struct sock {
+	int sk_err;
+	struct sock_cgroup_data sk_cgrp_data;
+} __attribute__((preserve_access_index));
+
+// include/net/tcp_states.h
+#define TCP_ESTABLISHED 1
+#define TCP_SYN_SENT 2
+#define TCP_SYN_RECV 3
+#define TCP_CLOSE 7
+#define IPPROTO_TCP 6
+
+// include/uapi/asm-generic/errno.h
+#define ECONNRESET 104
+#define ETIMEDOUT 110
+#define ECONNREFUSED 111
+
+// Must match ConnectResult in C#.
+#define RESULT_ESTABLISHED 0
+#define RESULT_REFUSED 1
+#define RESULT_TIMEOUT 2
+#define RESULT_RESET 3
+#define RESULT_OTHER 4
+
+// Must match EbpfCounter in C#.
+#define COUNTER_NO_START 0
+#define COUNTER_START_FULL 1
+#define COUNTER_TOTALS_FULL 2
+#define COUNTER_LATENCY_FULL 3
+#define COUNTER_ACCEPTS_FULL 4
+#define COUNTER_PIDS_FULL 5
+#define COUNTER_SLOTS 8
+
+// Latency buckets: upper bounds in nanoseconds, 100 us .. 10 s; slot LATENCY_BOUNDS is +Inf.
+#define LATENCY_BOUNDS 16
+#define LATENCY_SLOTS (LATENCY_BOUNDS + 1)
+
+struct connect_start {
+	__u64 start_ns;
+	__u64 cgroup_id;
+	char comm[16];
+	__u32 tgid;
+	__u32 pad;
+};
+
+struct connect_key {
+	char comm[16];
+	__u64 cgroup_id;
+	__u16 family;
+	__u16 result;
+	__u32 pad;
+};
+
+struct latency_key {
+	char comm[16];
+	__u64 cgroup_id;
+};
+
+struct latency_value {
+	__u64 slots[LATENCY_SLOTS];
+	__u64 sum_ns;
+};
+
+struct accept_key {
+	__u64 cgroup_id;
+	__u16 port;
+	__u16 family;
+	__u32 pad;
+};
+
+struct pid_value {
+	__u64 count;
+	char comm[16];
+};
+
+// Connects in flight, by socket address. LRU: a socket whose end is never seen must not pin a slot.
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct connect_start);
+} conn_start SEC(".maps");
+
+// Monotonic totals: plain hashes (an evicted entry would make a counter go backwards); when full,
+// the event is counted as dropped instead.
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct connect_key);
+	__type(value, __u64);
+} conn_totals SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct latency_key);
+	__type(value, struct latency_value);
+} conn_latency SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct accept_key);
+	__type(value, __u64);
+} conn_accepts SEC(".maps");
+
+// Connects per live process (the original monitor's metric); user space drops exited pids.
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct pid_value);
+} conn_pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, COUNTER_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} conn_counters SEC(".maps");
+
+static __always_inline void count(__u32 slot)
+{
+	__u64 *v = bpf_map_lookup_elem(&conn_counters, &slot);
+	if (v)
+		*v += 1;
+}
+
+// Adds one to a per-CPU counter, creating it on first use. Two CPUs may race to create the same
+// key: the loser's BPF_NOEXIST fails and it finds the winner's entry on the second lookup.
+static __always_inline void add_percpu(void *map, const void *key, __u32 full_slot)
+{
+	__u64 *v = bpf_map_lookup_elem(map, key);
+	if (!v) {
+		__u64 one = 1;
+		if (bpf_map_update_elem(map, key, &one, BPF_NOEXIST) == 0)
+			return;
+		v = bpf_map_lookup_elem(map, key);
+		if (!v) {
+			count(full_slot);
+			return;
+		}
+	}
+	*v += 1;
+}
+
+static __always_inline __u32 latency_slot(__u64 ns)
+{
+	// 100us 250us 500us 1ms 2.5ms 5ms 10ms 25ms 50ms 100ms 250ms 500ms 1s 2.5s 5s 10s
+	static const __u64 bounds[LATENCY_BOUNDS] = {
+		100000ULL, 250000ULL, 500000ULL, 1000000ULL, 2500000ULL, 5000000ULL,
+		10000000ULL, 25000000ULL, 50000000ULL, 100000000ULL, 250000000ULL, 500000000ULL,
+		1000000000ULL, 2500000000ULL, 5000000000ULL, 10000000000ULL,
+	};
+	__u32 i;
+#pragma unroll
+	for (i = 0; i < LATENCY_BOUNDS; i++) {
+		if (ns <= bounds[i])
+			return i;
+	}
+	return LATENCY_BOUNDS;
+}
+
+static __always_inline void record_latency(const struct connect_start *s, __u64 ns)
+{
+	struct latency_key key = {};
+	__builtin_memcpy(key.comm, s->comm, sizeof(key.comm));
+	key.cgroup_id = s->cgroup_id;
+	__u32 slot = latency_slot(ns);
+	struct latency_value *v = bpf_map_lookup_elem(&conn_latency, &key);
+	if (!v) {
+		// Created empty, then filled like an existing one (a racing CPU may have created it).
+		struct latency_value zero = {};
+		bpf_map_update_elem(&conn_latency, &key, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&conn_latency, &key);
+		if (!v) {
+			count(COUNTER_LATENCY_FULL);
+			return;
+		}
+	}
+	if (slot < LATENCY_SLOTS)
+		v->slots[slot] += 1;
+	v->sum_ns += ns;
+}
+
+// BPF has no memcmp: compare the 16 bytes as two words.
+static __always_inline int comm_equal(const char *a, const char *b)
+{
+	__u64 a0, a1, b0, b1;
+	__builtin_memcpy(&a0, a, 8);
+	__builtin_memcpy(&a1, a + 8, 8);
+	__builtin_memcpy(&b0, b, 8);
+	__builtin_memcpy(&b1, b + 8, 8);
+	return a0 == b0 && a1 == b1;
+}
+
+static __always_inline void record_pid(__u32 tgid, const char *comm)
+{
+	struct pid_value *v = bpf_map_lookup_elem(&conn_pids, &tgid);
+	if (v) {
+		// Same pid, other name: the pid was reused (or the process exec'd); start over.
+		if (!comm_equal(v->comm, comm)) {
+			__builtin_memcpy(v->comm, comm, 16);
+			v->count = 1;
+			return;
+		}
+		__sync_fetch_and_add(&v->count, 1);
+		return;
+	}
+	struct pid_value fresh = { .count = 1 };
+	__builtin_memcpy(fresh.comm, comm, 16);
+	if (bpf_map_update_elem(&conn_pids, &tgid, &fresh, BPF_ANY) != 0)
+		count(COUNTER_PIDS_FULL);
+}
+
+static __always_inline __u16 classify(const void *skaddr)
+{
+	const struct sock *sk = skaddr;
+	int err = BPF_CORE_READ(sk, sk_err);
+	switch (err) {
+	case ECONNREFUSED:
+		return RESULT_REFUSED;
+	case ETIMEDOUT:
+		return RESULT_TIMEOUT;
+	case ECONNRESET:
+		return RESULT_RESET;
+	default:
+		return RESULT_OTHER;
+	}
+}
+
+static __always_inline __u64 socket_cgroup(const void *skaddr)
+{
+	const struct sock *sk = skaddr;
+	if (!bpf_core_field_exists(sk->sk_cgrp_data.cgroup))
+		return 0;
+	return BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
+}
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int on_inet_sock_set_state(struct inet_sock_set_state_args *args)
+{
+	if (args->protocol != IPPROTO_TCP)
+		return 0;
+
+	__u64 skaddr = args->skaddr;
+	int oldstate = args->oldstate;
+	int newstate = args->newstate;
+
+	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
+		struct connect_start s = {};
+		s.start_ns = bpf_ktime_get_ns();
+		s.cgroup_id = bpf_get_current_cgroup_id();
+		s.tgid = bpf_get_current_pid_tgid() >> 32;
+		bpf_get_current_comm(s.comm, sizeof(s.comm));
+		if (bpf_map_update_elem(&conn_start, &skaddr, &s, BPF_ANY) != 0)
+			count(COUNTER_START_FULL);
+		record_pid(s.tgid, s.comm);
+		return 0;
+	}
+
+	if (oldstate == TCP_SYN_SENT && (newstate == TCP_ESTABLISHED || newstate == TCP_CLOSE)) {
+		struct connect_start *s = bpf_map_lookup_elem(&conn_start, &skaddr);
+		if (!s) {
+			count(COUNTER_NO_START);
+			return 0;
+		}
+		struct connect_key key = {};
+		__builtin_memcpy(key.comm, s->comm, sizeof(key.comm));
+		key.cgroup_id = s->cgroup_id;
+		key.family = args->family;
+		if (newstate == TCP_ESTABLISHED) {
+			key.result = RESULT_ESTABLISHED;
+			record_latency(s, bpf_ktime_get_ns() - s->start_ns);
+		} else {
+			key.result = classify((const void *)skaddr);
+		}
+		add_percpu(&conn_totals, &key, COUNTER_TOTALS_FULL);
+		bpf_map_delete_elem(&conn_start, &skaddr);
+		return 0;
+	}
+
+	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
+		struct accept_key key = {};
+		key.port = args->sport;
+		key.family = args->family;
+		key.cgroup_id = socket_cgroup((const void *)skaddr);
+		add_percpu(&conn_accepts, &key, COUNTER_ACCEPTS_FULL);
+	}
+	return 0;
+}

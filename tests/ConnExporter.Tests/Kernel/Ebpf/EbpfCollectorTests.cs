@@ -1,0 +1,153 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Text;
+using ConnExporter.Inventory;
+using ConnExporter.Kernel.Ebpf;
+using ConnExporter.Metrics;
+using ConnExporter.Metrics.Exposition;
+using ConnExporter.Tests.Infrastructure;
+using ConnExporter.Tests.Inventory;
+
+namespace ConnExporter.Tests.Kernel.Ebpf;
+
+/// <summary>
+/// The real programs on the real kernel: a child process with a distinctive name, in its own
+/// cgroup, connects inside a fresh network namespace. The maps see every namespace, so every
+/// assertion filters by that name, its unit and its port.
+/// </summary>
+public sealed class EbpfCollectorTests
+{
+    private const int Established = 5;
+    private const int Refused = 3;
+    private const int Timeouts = 2;
+    private const int IPv6Established = 2; // fixed in connect_scenario.py
+
+    [RootFact]
+    public void CountsConnectOutcomesLatencyAndAcceptsPerProcessAndUnit()
+    {
+        var logger = new ListLogger();
+        using var collector = EbpfCollector.TryStart(logger, new EbpfOptions(PerPid: true), out var reason);
+        Assert.True(collector is not null, $"collector did not start: {reason}");
+
+        string comm = $"cxe{Random.Shared.Next(100000, 999999)}";
+        int port = Random.Shared.Next(20000, 60000);
+        var units = new CgroupUnits();
+        Assert.NotNull(units.Root);
+        string unit = $"{comm}.scope";
+        string cgroup = Path.Combine(units.Root!, unit);
+        Directory.CreateDirectory(cgroup);
+        try
+        {
+            using var ns = new NetworkNamespace("cxe");
+            string peer = ns.TunIPv4[..^1] + "2"; // 10.n.0.2: on the tun's subnet, nobody answers
+            var child = ns.Start("python3",
+                [TestEnvironment.Fixture("ebpf", "connect_scenario.py"), comm, $"{port}", peer, $"{Established}", $"{Refused}", $"{Timeouts}"]);
+            int pid = int.Parse(ReadLine(child));
+            File.WriteAllText(Path.Combine(cgroup, "cgroup.procs"), $"{pid}");
+            child.StandardInput.WriteLine("go");
+            Assert.Equal("done", ReadLine(child));
+
+            var live = Settled(collector!, comm, port);
+            AssertTotals(live, comm, unit, port);
+            var perPid = Assert.Single(live.Pids, p => p.Comm == comm);
+            Assert.Equal(pid, perPid.Pid);
+            Assert.Equal((ulong)(Established + IPv6Established + Refused + Timeouts), perPid.Count);
+            Assert.Contains(live.Programs, p => p.Program == "sock:inet_sock_set_state" && p.Attached);
+
+            child.StandardInput.WriteLine("exit");
+            Assert.True(child.WaitForExit(10000));
+            Assert.Equal(0, child.ExitCode);
+
+            // The process is gone: totals stay, the per-pid series goes.
+            var after = collector.Read();
+            AssertTotals(after, comm, unit, port);
+            Assert.DoesNotContain(after.Pids, p => p.Comm == comm || p.Pid == pid);
+
+            var text = Render(new EbpfView(collector, null, 100, new DroppedSeries()));
+            Assert.Contains($"conn_tcp_connects_total{{process=\"{comm}\",unit=\"{unit}\",family=\"ipv4\",result=\"refused\"}} {Refused}\n", text);
+            Assert.Contains($"conn_tcp_connects_total{{process=\"{comm}\",unit=\"{unit}\",family=\"ipv4\",result=\"timeout\"}} {Timeouts}\n", text);
+            Assert.Contains($"conn_tcp_connects_total{{process=\"{comm}\",unit=\"{unit}\",family=\"ipv6\",result=\"established\"}} {IPv6Established}\n", text);
+            Assert.Contains($"conn_tcp_connect_duration_seconds_count{{process=\"{comm}\",unit=\"{unit}\"}} {Established + IPv6Established}\n", text);
+            Assert.Contains($"conn_tcp_accepts_total{{port=\"{port}\",unit=\"{unit}\"}} {Established + IPv6Established}\n", text);
+            Assert.Contains("conn_exporter_ebpf_attached{program=\"sock:inet_sock_set_state\"} 1\n", text);
+        }
+        finally
+        {
+            DeleteCgroup(cgroup);
+        }
+    }
+
+    /// <summary>
+    /// The scenario can see a failed connect's error a moment before the kernel changes the
+    /// socket's state (tcp_done_with_error writes sk_err, then calls tcp_done on another CPU
+    /// than the one polling), and a loopback server completes its handshake in a softirq that may
+    /// run after the client's connect() returned; so wait until every event has been counted.
+    /// </summary>
+    private static ConnEventCounts Settled(EbpfCollector collector, string comm, int port)
+    {
+        const int Expected = Established + Refused + Timeouts + IPv6Established;
+        for (int i = 0; ; i++)
+        {
+            var counts = collector.Read();
+            decimal seen = counts.Connects.Where(c => c.Process == comm).Sum(c => (decimal)c.Count);
+            decimal accepted = counts.Accepts.Where(a => a.Port == port).Sum(a => (decimal)a.Count);
+            if ((seen >= Expected && accepted >= Established + IPv6Established) || i == 100) return counts;
+            Thread.Sleep(50);
+        }
+    }
+
+    private static void AssertTotals(ConnEventCounts counts, string comm, string unit, int port)
+    {
+        var mine = counts.Connects.Where(c => c.Process == comm).ToList();
+        Assert.All(mine, c => Assert.Equal(unit, c.Unit));
+        string seen = string.Join("; ", mine.Select(c => $"{c.Family}/{c.Result}={c.Count}")) + $"; lost={counts.EventsLost}";
+        ulong Count(IpFamily family, ConnectResult result) =>
+            (ulong)mine.Where(c => c.Family == family && c.Result == result).Sum(c => (decimal)c.Count);
+        Assert.True((ulong)Established == Count(IpFamily.IPv4, ConnectResult.Established), seen);
+        Assert.True((ulong)Refused == Count(IpFamily.IPv4, ConnectResult.Refused), seen);
+        Assert.True((ulong)Timeouts == Count(IpFamily.IPv4, ConnectResult.Timeout), seen);
+        Assert.True((ulong)IPv6Established == Count(IpFamily.IPv6, ConnectResult.Established), seen);
+        Assert.True((ulong)(Established + Refused + Timeouts + IPv6Established) == (ulong)mine.Sum(c => (decimal)c.Count), seen);
+
+        var latency = Assert.Single(counts.Latencies, l => l.Process == comm);
+        Assert.Equal(unit, latency.Unit);
+        Assert.Equal((ulong)(Established + IPv6Established), (ulong)latency.Slots.Sum(s => (decimal)s));
+        Assert.True(latency.SumSeconds > 0);
+
+        var accepts = counts.Accepts.Where(a => a.Port == port && a.Unit == unit).ToList();
+        Assert.Equal((ulong)(Established + IPv6Established), (ulong)accepts.Sum(a => (decimal)a.Count));
+    }
+
+    private static string ReadLine(Process child)
+    {
+        var line = child.StandardOutput.ReadLineAsync();
+        if (!line.Wait(TimeSpan.FromSeconds(60)) || line.Result is null)
+            throw new InvalidOperationException($"scenario gave no line: {child.StandardError.ReadToEnd()}");
+        return line.Result.Trim();
+    }
+
+    private static string Render(EbpfView view)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var writer = new ExpositionWriter(buffer, ExpositionFormat.PrometheusText004);
+        view.Write(writer);
+        writer.Finish();
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static void DeleteCgroup(string path)
+    {
+        // rmdir succeeds once the last process has left; the child may still be exiting.
+        for (int i = 0; i < 50 && Directory.Exists(path); i++)
+        {
+            try
+            {
+                Directory.Delete(path);
+            }
+            catch (IOException)
+            {
+                Thread.Sleep(100);
+            }
+        }
+    }
+}
