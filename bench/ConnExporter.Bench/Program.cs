@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Globalization;
+using ConnExporter.Inventory;
+using Microsoft.Extensions.Logging.Abstractions;
+
+// Times InventoryCollector.Take() in this process through the public API, interleaved with
+// runs of the `ss` command it is compared with, so both see the same machine load. Run it
+// inside the namespace under test with stdout on /dev/null (ss inherits it); the result is one
+// JSON object written to --out:
+//
+//   first_ms   the very first Take() of the process: JIT, type loading and empty caches
+//   cold_ms    median first Take() of a fresh collector (empty caches, JIT warm)
+//   steady_ms  median Take() on one collector reused across rounds (caches warm)
+//   ss_ms      median wall time of the whole `ss` command (fork, exec, dump, print)
+//
+// Each round runs ss once, one fresh collector once and the steady collector once.
+var owners = Arg("owners", "true") == "true";
+int rounds = int.Parse(Arg("rounds", "11"), CultureInfo.InvariantCulture);
+var ssArgs = Arg("ss", owners ? "-tanp" : "-tan");
+var output = Arg("out", "");
+var kinds = Arg("kinds", "tcp") switch
+{
+    "tcp" => SocketKinds.Tcp,
+    "all" => SocketKinds.All,
+    var other => throw new ArgumentException($"--kinds: tcp or all, not {other}"),
+};
+var options = new InventoryOptions(Source: Arg("source", SocketSources.Netlink), Kinds: kinds, ResolveOwners: owners);
+
+var sw = Stopwatch.StartNew();
+int sockets;
+using (var first = new InventoryCollector(options, NullLogger.Instance))
+    sockets = first.Take().Connections.Count;
+double firstMs = sw.Elapsed.TotalMilliseconds;
+
+RunSs(ssArgs); // warm-up: page cache for the binary and its libraries
+var ss = new List<double>();
+var cold = new List<double>();
+var steady = new List<double>();
+long allocated = 0;
+int gen0 = 0, gen2 = 0;
+using (var reused = new InventoryCollector(options, NullLogger.Instance))
+{
+    reused.Take();
+    for (int round = 0; round < rounds; round++)
+    {
+        ss.Add(RunSs(ssArgs));
+
+        using (var fresh = new InventoryCollector(options, NullLogger.Instance))
+        {
+            sw.Restart();
+            fresh.Take();
+            cold.Add(sw.Elapsed.TotalMilliseconds);
+        }
+
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        int g0 = GC.CollectionCount(0), g2 = GC.CollectionCount(2);
+        sw.Restart();
+        reused.Take();
+        steady.Add(sw.Elapsed.TotalMilliseconds);
+        allocated += GC.GetTotalAllocatedBytes(precise: true) - before;
+        gen0 += GC.CollectionCount(0) - g0;
+        gen2 += GC.CollectionCount(2) - g2;
+    }
+}
+
+var json = string.Create(CultureInfo.InvariantCulture,
+    $"{{\"owners\":{(owners ? "true" : "false")},\"ss_args\":\"{ssArgs}\",\"sockets\":{sockets},\"rounds\":{rounds}," +
+    $"\"first_ms\":{firstMs:F2},\"cold_ms\":{Median(cold):F2},\"steady_ms\":{Median(steady):F2},\"ss_ms\":{Median(ss):F2}," +
+    $"\"ss_samples_ms\":[{Join(ss)}],\"cold_samples_ms\":[{Join(cold)}],\"steady_samples_ms\":[{Join(steady)}]," +
+    $"\"alloc_bytes_per_steady_take\":{allocated / rounds},\"gen0_per_steady_take\":{(double)gen0 / rounds:F2}," +
+    $"\"gen2_per_steady_take\":{(double)gen2 / rounds:F2},\"working_set_mb\":{Environment.WorkingSet / 1048576.0:F1}}}");
+if (output.Length == 0) Console.Error.WriteLine(json);
+else File.WriteAllText(output, json + "\n");
+return 0;
+
+// ss as a whole command, as a user would run it; its output goes where ours does (/dev/null).
+static double RunSs(string arguments)
+{
+    var start = new ProcessStartInfo("ss", arguments) { UseShellExecute = false };
+    long t = Stopwatch.GetTimestamp();
+    using var process = Process.Start(start) ?? throw new InvalidOperationException("ss did not start");
+    process.WaitForExit();
+    double ms = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
+    if (process.ExitCode != 0) throw new InvalidOperationException($"ss {arguments} exited with {process.ExitCode}");
+    return ms;
+}
+
+string Arg(string name, string fallback)
+{
+    var prefix = $"--{name}=";
+    var hit = args.FirstOrDefault(a => a.StartsWith(prefix, StringComparison.Ordinal));
+    return hit is null ? fallback : hit[prefix.Length..];
+}
+
+static string Join(List<double> values) => string.Join(",", values.Select(v => v.ToString("F2", CultureInfo.InvariantCulture)));
+
+static double Median(List<double> values)
+{
+    var sorted = values.Order().ToArray();
+    int mid = sorted.Length / 2;
+    return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
