@@ -1,4 +1,5 @@
 using ConnExporter.Inventory;
+using ConnExporter.Kernel.Ebpf;
 using ConnExporter.Metrics;
 using ConnExporter.Systemd;
 using ConnExporter.Web;
@@ -46,6 +47,7 @@ public static class ExporterCommand
         using var loggers = CommonFlags.CreateLoggerFactory(flags);
         var logger = loggers.CreateLogger("exporter");
         if (passed.Ignored is not null) logger.LogDebug("socket activation variables ignored: {Reason}", passed.Ignored);
+        using var ebpf = StartEbpf(flags, views, dropped, procfs, loggers);
         using var inventory = new InventoryCollector(options, loggers.CreateLogger("inventory"));
         var collection = new SharedCollection(inventory.Take);
         var process = flags.GetBool(ExporterFlags.DisableExporterMetrics) ? null : new ProcessMetrics(procfs);
@@ -118,6 +120,19 @@ public static class ExporterCommand
         var first = await lifecycle.ReadyWhenCollectedAsync(collection, RetryReadyEvery, stopping);
         logger.LogInformation("first collection: {Sockets} sockets via {Source} in {Ms:F1} ms",
             first.Snapshot!.Connections.Count, first.Snapshot.Stats.Source, first.Duration.TotalMilliseconds);
+    }
+
+    /// <summary>
+    /// Loads the eBPF programs when the collector is on. Failing to (no CAP_BPF, no BTF) is one
+    /// warning at start, not fatal: the collector then reports collector_success 0.
+    /// </summary>
+    private static EbpfCollector? StartEbpf(FlagSet flags, List<ISnapshotView> views, DroppedSeries dropped, string procfs, ILoggerFactory loggers)
+    {
+        if (!ExporterFlags.IsEnabled(flags, "ebpf", byDefault: true)) return null;
+        var ebpf = EbpfCollector.TryStart(loggers.CreateLogger("ebpf"),
+            new EbpfOptions(PerPid: flags.GetBool(ExporterFlags.EbpfPerPid), ProcfsRoot: procfs), out var unavailable);
+        views.Add(new EbpfView(ebpf, unavailable, flags.GetInt(ExporterFlags.EbpfMaxSeries, 1), dropped));
+        return ebpf;
     }
 
     /// <summary>Sockets from systemd, checked against what the flags and TLS setup can serve.</summary>

@@ -18,6 +18,8 @@ public static class ExporterFlags
     public const string TcpInfoMaxSeries = "collector.tcpinfo.max-series";
     public const string ConnectionsMaxSeries = "collector.connections.max-series";
     public const string ConnectionsIncludeTimeWait = "collector.connections.include-time-wait";
+    public const string EbpfPerPid = "collector.ebpf.per-pid";
+    public const string EbpfMaxSeries = "collector.ebpf.max-series";
 
     /// <summary>The collectors, for flag registration; their defaults live on the views.</summary>
     public static readonly (string Name, bool Default, string Description)[] Collectors =
@@ -28,6 +30,7 @@ public static class ExporterFlags
         ("processes", true, "Sockets per process name and unit, and unowned sockets (conn_process_sockets, conn_unowned_sockets)."),
         ("peers", true, "Established connections per direction, process, peer and service port (conn_peers)."),
         ("tcpinfo", true, "TCP RTT histogram, retransmits and bytes in flight per process (conn_tcp_*; netlink source)."),
+        ("ebpf", true, "TCP connect outcomes and latency per process and unit, accepts per port, from a kernel tracepoint (conn_tcp_connects_total, conn_tcp_connect_duration_seconds, conn_tcp_accepts_total; needs CAP_BPF and CAP_PERFMON, kernel 5.8+ with BTF)."),
         ("connections", false, "One series per socket as the original exporter had it (network_connections_info)."),
     ];
 
@@ -49,6 +52,8 @@ public static class ExporterFlags
         flags.Add(new Flag(TcpInfoMaxSeries, "Most process/unit series of the tcpinfo collector.", "200", placeholder: "N"));
         flags.Add(new Flag(ConnectionsMaxSeries, "Most network_connections_info series.", "10000", placeholder: "N"));
         flags.Add(new Flag(ConnectionsIncludeTimeWait, "Include TIME_WAIT sockets in network_connections_info.", "false", isBool: true));
+        flags.Add(new Flag(EbpfPerPid, "Also export the original monitor's tcp_connects_by_pid{pid,comm} (one series per process: opt-in cardinality).", "false", isBool: true));
+        flags.Add(new Flag(EbpfMaxSeries, "Most series per eBPF family; the rest fold into process=\"other\" or port=\"other\".", "500", placeholder: "N"));
         CommonFlags.Register(flags);
         return flags;
     }

@@ -55,6 +55,7 @@ public sealed class EbpfView : ISnapshotView
     public string Description => "TCP connect outcomes and latency per process and unit, accepts per port, from eBPF tracepoints (conn_tcp_connects_total, conn_tcp_connect_duration_seconds, conn_tcp_accepts_total).";
     public bool EnabledByDefault => true;
     public bool NeedsOwners => false;
+    public bool NeedsSnapshot => false;
 
     public void Write(Snapshot snapshot, ExpositionWriter writer) => Write(writer);
 

@@ -19,6 +19,12 @@ public interface ISnapshotView
     /// <summary>Needs socket owners (the /proc/&lt;pid&gt;/fd walk, the costly part).</summary>
     bool NeedsOwners { get; }
 
+    /// <summary>
+    /// False for views fed by something else (the eBPF maps): they still write when the socket
+    /// inventory failed, and are handed an empty snapshot.
+    /// </summary>
+    bool NeedsSnapshot => true;
+
     /// <summary>Writes this view's families. Throwing marks the collector failed for this scrape only.</summary>
     void Write(Snapshot snapshot, ExpositionWriter writer);
 }

@@ -24,6 +24,8 @@ public sealed class ScrapeRenderer
     /// <summary>The pseudo-collector for reading and enriching the snapshot itself.</summary>
     public const string InventoryCollector = "inventory";
 
+    private static readonly Snapshot EmptySnapshot = new([], new SnapshotStats("none", 0, 0, 0, false, 0), DateTimeOffset.UnixEpoch);
+
     private readonly IReadOnlyList<ISnapshotView> _views;
     private readonly DroppedSeries _dropped;
     private readonly ProcessMetrics? _process;
@@ -61,37 +63,42 @@ public sealed class ScrapeRenderer
         bool inventoryOk = result?.Snapshot is not null;
         outcomes.Add((InventoryCollector, inventoryOk, result?.Duration.TotalSeconds ?? 0));
 
-        if (inventoryOk)
+        var snapshot = result?.Snapshot ?? EmptySnapshot;
+        var scratch = new ArrayBufferWriter<byte>(4096);
+        foreach (var view in _views)
         {
-            var scratch = new ArrayBufferWriter<byte>(4096);
-            foreach (var view in _views)
+            if (!inventoryOk && view.NeedsSnapshot)
             {
-                scratch.ResetWrittenCount();
-                long start = Stopwatch.GetTimestamp();
-                bool ok;
-                try
-                {
-                    var viewWriter = new ExpositionWriter(scratch, format);
-                    view.Write(result!.Snapshot!, viewWriter);
-                    viewWriter.Flush();
-                    ok = true;
-                }
-                catch (Exception e)
-                {
-                    ok = false;
-                    _logger.LogError(e, "collector {Collector} failed", view.Name);
-                }
-                outcomes.Add((view.Name, ok, Stopwatch.GetElapsedTime(start).TotalSeconds));
-                if (ok)
-                {
-                    writer.Flush();
-                    output.Write(scratch.WrittenSpan);
-                }
+                outcomes.Add((view.Name, false, 0));
+                continue;
             }
-        }
-        else
-        {
-            foreach (var view in _views) outcomes.Add((view.Name, false, 0));
+            scratch.ResetWrittenCount();
+            long start = Stopwatch.GetTimestamp();
+            bool ok;
+            try
+            {
+                var viewWriter = new ExpositionWriter(scratch, format);
+                view.Write(snapshot, viewWriter);
+                viewWriter.Flush();
+                ok = true;
+            }
+            catch (Kernel.Ebpf.EbpfUnavailableException e)
+            {
+                // Said once at start with the reason and the fix; a failed collector_success says the rest.
+                ok = false;
+                _logger.LogDebug("collector {Collector} unavailable: {Reason}", view.Name, e.Message);
+            }
+            catch (Exception e)
+            {
+                ok = false;
+                _logger.LogError(e, "collector {Collector} failed", view.Name);
+            }
+            outcomes.Add((view.Name, ok, Stopwatch.GetElapsedTime(start).TotalSeconds));
+            if (ok)
+            {
+                writer.Flush();
+                output.Write(scratch.WrittenSpan);
+            }
         }
 
         _lastOutcomes = outcomes.ToDictionary(o => o.Collector, o => o.Success, StringComparer.Ordinal);
