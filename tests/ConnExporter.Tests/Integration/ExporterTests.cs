@@ -102,6 +102,32 @@ public sealed class ExporterTests(ExporterFixture fixture) : IClassFixture<Expor
     }
 
     [RootFact]
+    public void EbpfCollectorIsOnByDefaultAndCountsARefusedConnect()
+    {
+        // Port 1 is closed in the namespace: the kernel answers the SYN with RST.
+        Ns.ExecArgs("curl", ["-s", "--max-time", "5", "http://127.0.0.1:1/"], check: false);
+        ScrapedSample? refused = null;
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        List<ScrapedSample> samples;
+        do
+        {
+            samples = Exporter.Scrape();
+            refused = samples.FirstOrDefault(s => s.Name == "conn_tcp_connects_total"
+                                                  && s["process"] == "curl" && s["result"] == "refused" && s.Value >= 1);
+        }
+        while (refused is null && DateTime.UtcNow < deadline && Sleep());
+        Assert.Contains(samples, s => s.Name == "conn_exporter_collector_success" && s["collector"] == "ebpf" && s.Value == 1);
+        Assert.NotNull(refused);
+        Assert.Equal("ipv4", refused["family"]);
+    }
+
+    private static bool Sleep()
+    {
+        Thread.Sleep(200);
+        return true;
+    }
+
+    [RootFact]
     public void PeersAggregateWithoutEphemeralPorts()
     {
         var peers = Exporter.Scrape().Where(s => s.Name == "conn_peers").ToList();

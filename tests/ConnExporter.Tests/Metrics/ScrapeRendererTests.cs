@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using ConnExporter.Inventory;
+using ConnExporter.Kernel.Ebpf;
 using ConnExporter.Metrics;
 using ConnExporter.Metrics.Exposition;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -58,6 +59,35 @@ public sealed class ScrapeRendererTests
         Assert.Contains("conn_exporter_collector_success{collector=\"sockets\"} 0", text, StringComparison.Ordinal);
         Assert.DoesNotContain("conn_sockets{", text, StringComparison.Ordinal);
         Assert.EndsWith("# EOF\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EbpfCountersStillRenderWhenTheInventoryFailed()
+    {
+        var counts = new ConnEventCounts(
+            [new("curl", "a.service", IpFamily.IPv4, ConnectResult.Refused, 4)], [], [], [],
+            [new("sock:inet_sock_set_state", true)], 0, []);
+        var renderer = new ScrapeRenderer(
+            [new SocketsView(), new EbpfView(() => counts, null, false, 10, new DroppedSeries())],
+            new DroppedSeries(), null, NullLogger.Instance);
+        var text = Render(renderer, null);
+        Assert.Contains("conn_exporter_collector_success{collector=\"inventory\"} 0", text, StringComparison.Ordinal);
+        Assert.Contains("conn_exporter_collector_success{collector=\"sockets\"} 0", text, StringComparison.Ordinal);
+        Assert.Contains("conn_exporter_collector_success{collector=\"ebpf\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("conn_tcp_connects_total{process=\"curl\",unit=\"a.service\",family=\"ipv4\",result=\"refused\"} 4", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnUnavailableEbpfCollectorFailsOnlyItself()
+    {
+        var renderer = new ScrapeRenderer(
+            [new SocketsView(), new EbpfView((EbpfCollector?)null, "no CAP_BPF", 10, new DroppedSeries())],
+            new DroppedSeries(), null, NullLogger.Instance);
+        var text = Render(renderer, Ok(Snapshot(Conn(SocketProtocol.Tcp, SocketState.Listen, "0.0.0.0", 80))));
+        Assert.Contains("conn_exporter_collector_success{collector=\"ebpf\"} 0", text, StringComparison.Ordinal);
+        Assert.Contains("conn_exporter_collector_success{collector=\"sockets\"} 1", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("conn_tcp_connects_total", text, StringComparison.Ordinal);
+        Assert.False(renderer.LastOutcomes["ebpf"]);
     }
 
     [Fact]

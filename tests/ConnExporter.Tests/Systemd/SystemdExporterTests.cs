@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using ConnExporter.Systemd;
 using ConnExporter.Tests.Infrastructure;
+using ConnExporter.Tests.Web.Security;
 
 namespace ConnExporter.Tests.Systemd;
 
@@ -92,6 +93,28 @@ public sealed class SystemdExporterTests
         var ours = exporter.Stderr.Split('\n').Where(l => l.StartsWith("conn-exporter:", StringComparison.Ordinal)).ToList();
         Assert.Equal("conn-exporter: error: systemd passed socket fd 3 (https) for HTTPS, but no --web.config.file enables TLS; add tls_server_config to the web config or rename the socket",
             Assert.Single(ours));
+    }
+
+    [Fact]
+    public void AnHttpsSocketServesTlsFromTheWebConfig()
+    {
+        using var pki = new TestPki();
+        var config = pki.Write("web.yml", "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n");
+        int port = SupervisedExporter.FreePort();
+        using var exporter = SupervisedExporter.SocketActivated(port, "https", new Dictionary<string, string>(),
+            $"--web.config.file={config}");
+        exporter.WaitForStderr($"Listening on 127.0.0.1:{port}", Start);
+
+        // The first connection starts the exporter on the passed fd; curl waits in the queue.
+        var https = Curl.Get($"https://localhost:{port}/metrics", "--cacert", pki.Path("ca.pem"), "--max-time", "60");
+        Assert.Equal(200, https.Status);
+        Assert.Contains("conn_sockets{", https.Body, StringComparison.Ordinal);
+        Assert.Contains("web: TLS on", exporter.Stderr, StringComparison.Ordinal);
+
+        // A socket named https never answers plain HTTP.
+        var plain = Curl.Get($"http://localhost:{port}/metrics");
+        Assert.NotEqual(200, plain.Status);
+        Assert.False(exporter.HasExited);
     }
 
     [Fact]
