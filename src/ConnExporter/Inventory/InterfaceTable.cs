@@ -1,11 +1,13 @@
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using ConnExporter.Kernel.Interfaces;
 
 namespace ConnExporter.Inventory;
 
 /// <summary>
 /// The host's interfaces and their addresses at one moment, to name the interface a socket
-/// belongs to. Loaded through the NetworkInterface API (getifaddrs), never by running <c>ip</c>.
+/// belongs to. Loaded through the NetworkInterface API (getifaddrs), or without netlink from
+/// ioctls and procfs; never by running <c>ip</c>.
 /// </summary>
 public sealed class InterfaceTable
 {
@@ -30,7 +32,27 @@ public sealed class InterfaceTable
 
     public IReadOnlyCollection<string> Names => _byIndex.Values;
 
+    /// <summary>True when the table was read without netlink (ioctls and procfs).</summary>
+    public bool ReadWithoutNetlink { get; private init; }
+
+    /// <summary>
+    /// The host's table through getifaddrs; when netlink is refused (a unit's
+    /// <c>RestrictAddressFamilies=</c> without AF_NETLINK), from /proc/net/dev, /proc/net/if_inet6
+    /// and the SIOCGIFCONF and SIOCGIFINDEX ioctls instead.
+    /// </summary>
     public static InterfaceTable Load()
+    {
+        try
+        {
+            return FromNetworkInterfaces();
+        }
+        catch (NetworkInformationException)
+        {
+            return FromKernelFiles();
+        }
+    }
+
+    private static InterfaceTable FromNetworkInterfaces()
     {
         var byIndex = new Dictionary<int, string>();
         var byAddress = new Dictionary<InetAddress, string>();
@@ -41,20 +63,60 @@ public sealed class InterfaceTable
             int index = IndexOf(nic, props);
             if (index > 0) byIndex[index] = nic.Name;
             foreach (var unicast in props.UnicastAddresses)
-            {
-                var address = InetAddress.FromIPAddress(unicast.Address).Normalize();
-                if (address.IsIPv6LinkLocal)
-                {
-                    byLinkLocal.TryAdd((address, (int)unicast.Address.ScopeId), nic.Name);
-                    byLinkLocal.TryAdd((address, 0), nic.Name);
-                }
-                else
-                {
-                    byAddress.TryAdd(address, nic.Name);
-                }
-            }
+                Add(byAddress, byLinkLocal, nic.Name,
+                    unicast.Address.AddressFamily == AddressFamily.InterNetworkV6 ? (int)unicast.Address.ScopeId : 0,
+                    InetAddress.FromIPAddress(unicast.Address));
         }
         return new InterfaceTable(byIndex, byAddress, byLinkLocal);
+    }
+
+    /// <param name="procNet">The reader's /proc/net: <c>thread-self</c>, so a thread that entered
+    /// another network namespace reads that namespace (/proc/self/net is the main thread's).</param>
+    internal static InterfaceTable FromKernelFiles(string procNet = "/proc/thread-self/net")
+    {
+        var names = new List<string>();
+        ProcNetDev.ParseNames(File.ReadAllBytes(Path.Combine(procNet, "dev")), names);
+        var addresses = new List<InterfaceAddress>();
+        var byIndex = new Dictionary<int, string>();
+        using (var socket = SiocGifConf.OpenSocket())
+        {
+            SiocGifConf.Read(socket, addresses);
+            foreach (var name in names)
+                if (SiocGifIndex.IndexOf(socket, name) is > 0 and var index) byIndex[index] = name;
+        }
+        try
+        {
+            ProcNetIfInet6.Parse(File.ReadAllBytes(Path.Combine(procNet, "if_inet6")), addresses);
+        }
+        catch (FileNotFoundException)
+        {
+            // IPv6 disabled: no file, no addresses.
+        }
+        var indexes = byIndex.ToDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
+        var byAddress = new Dictionary<InetAddress, string>();
+        var byLinkLocal = new Dictionary<(InetAddress, int), string>();
+        foreach (var a in addresses)
+        {
+            int index = a.Index > 0 ? a.Index : indexes.GetValueOrDefault(a.Name);
+            if (index > 0) byIndex.TryAdd(index, a.Name);
+            Add(byAddress, byLinkLocal, a.Name, index, a.Address);
+        }
+        return new InterfaceTable(byIndex, byAddress, byLinkLocal) { ReadWithoutNetlink = true };
+    }
+
+    private static void Add(Dictionary<InetAddress, string> byAddress, Dictionary<(InetAddress, int), string> byLinkLocal,
+        string name, int scope, InetAddress address)
+    {
+        address = address.Normalize();
+        if (address.IsIPv6LinkLocal)
+        {
+            byLinkLocal.TryAdd((address, scope), name);
+            byLinkLocal.TryAdd((address, 0), name);
+        }
+        else
+        {
+            byAddress.TryAdd(address, name);
+        }
     }
 
     private static int IndexOf(NetworkInterface nic, IPInterfaceProperties props)

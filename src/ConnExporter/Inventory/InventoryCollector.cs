@@ -22,6 +22,9 @@ public sealed class InventoryCollector : IDisposable
     private ISocketSource _source;
     private InterfaceTable? _interfaces;
     private volatile bool _interfacesStale = true;
+    private readonly bool _watchingInterfaces;
+    private readonly bool _pollInterfaces;
+    private bool _warnedNoNetlinkInterfaces;
 
     public InventoryCollector(InventoryOptions options, ILogger logger)
     {
@@ -29,7 +32,11 @@ public sealed class InventoryCollector : IDisposable
         _logger = logger;
         _source = options.Source == SocketSources.Procfs ? CreateProcfsSource() : new SockDiagSource();
         _owners = options.ResolveOwners ? new ProcessResolver(options.ProcfsRoot, logger) : null;
-        if (options.WatchInterfaces) NetworkChange.NetworkAddressChanged += OnAddressChanged;
+        if (options.WatchInterfaces)
+        {
+            _watchingInterfaces = WatchInterfaces();
+            _pollInterfaces = !_watchingInterfaces;
+        }
     }
 
     /// <summary>The source in use; changes from netlink to procfs if netlink is refused.</summary>
@@ -41,10 +48,17 @@ public sealed class InventoryCollector : IDisposable
         var read = ReadWithFallback();
         int duplicates = Deduplicate();
 
-        if (_interfacesStale || _interfaces is null)
+        // Without change notifications (netlink refused) the table is re-read every time: a
+        // few system calls and one small procfs file.
+        if (_interfacesStale || _interfaces is null || _pollInterfaces)
         {
             _interfacesStale = false;
             _interfaces = InterfaceTable.Load();
+            if (_interfaces.ReadWithoutNetlink && !_warnedNoNetlinkInterfaces)
+            {
+                _warnedNoNetlinkInterfaces = true;
+                _logger.LogWarning("netlink refused: interface addresses come from ioctls and /proc/net (if_inet6, dev), re-read at every collection; allow AF_NETLINK to watch them instead");
+            }
         }
 
         SocketOwners? owners = null;
@@ -122,9 +136,23 @@ public sealed class InventoryCollector : IDisposable
 
     private void OnAddressChanged(object? sender, EventArgs e) => _interfacesStale = true;
 
+    /// <summary>Subscribes to address changes; false when that needs netlink and netlink is refused.</summary>
+    private bool WatchInterfaces()
+    {
+        try
+        {
+            NetworkChange.NetworkAddressChanged += OnAddressChanged;
+            return true;
+        }
+        catch (NetworkInformationException)
+        {
+            return false;
+        }
+    }
+
     public void Dispose()
     {
-        if (_options.WatchInterfaces) NetworkChange.NetworkAddressChanged -= OnAddressChanged;
+        if (_watchingInterfaces) NetworkChange.NetworkAddressChanged -= OnAddressChanged;
     }
 
     private readonly record struct SocketIdentity(

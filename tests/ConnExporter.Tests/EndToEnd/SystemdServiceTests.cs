@@ -59,6 +59,29 @@ public sealed class SystemdServiceTests : IClassFixture<InstalledContainer>
     }
 
     [RootFact]
+    public void Without_netlink_the_service_falls_back_to_procfs_with_one_warning()
+    {
+        // An empty assignment resets the unit's allow list; the next one replaces it.
+        _c.Check($"mkdir -p {TestDropIns} && printf '[Service]\\nRestrictAddressFamilies=\\nRestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\\n' " +
+                 $"> {TestDropIns}/50-no-netlink.conf && systemctl daemon-reload");
+        var since = _c.Check("date +%s").Trim();
+        var started = _c.Run($"systemctl start {Service}");
+        Assert.True(started.ExitCode == 0, _c.Run($"journalctl --no-pager -u {Service} --since=@{since} -o cat").Stdout);
+        Assert.Equal("active", _c.Property(Service, "ActiveState"));
+        var metrics = _c.Check("curl -sf http://127.0.0.1:9811/metrics");
+        _c.Check("curl -sf http://127.0.0.1:9811/metrics");
+        Assert.Contains("conn_exporter_collector_success{collector=\"inventory\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("conn_listeners_info{", metrics, StringComparison.Ordinal);
+        _c.WaitFor(() => _c.Property(Service, "StatusText").Contains("via procfs", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30), "StatusText says the sockets come from procfs");
+        var warnings = _c.Check($"journalctl --no-pager -u {Service} --since=@{since} -p warning -o cat").Split('\n');
+        Assert.Contains("netlink", Assert.Single(warnings, l => l.Contains("falling back", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.Single(warnings, l => l.Contains("interface addresses come from ioctls", StringComparison.Ordinal));
+        // The interface table works without netlink: the loopback listener of the exporter is on lo or any, never unknown.
+        Assert.DoesNotContain("interface=\"unknown\"", metrics, StringComparison.Ordinal);
+    }
+
+    [RootFact]
     public void Service_runs_as_a_dynamic_user_with_exactly_the_listed_capabilities()
     {
         _c.Check($"systemctl start {Service}", TimeSpan.FromSeconds(90));

@@ -20,7 +20,7 @@ public sealed class InterfaceTableTests
             [(InetAddress.Parse("fe80::1"), 0)] = "eth0",
         });
 
-    private static SocketRecord Local(string address, int boundIndex = 0) =>
+    internal static SocketRecord Local(string address, int boundIndex = 0) =>
         new(SocketProtocol.Tcp, IpFamily.IPv6, SocketState.Listen, new(InetAddress.Parse(address), 1),
             default, boundIndex, 1, 0, 0, 0, 0, null);
 
