@@ -118,16 +118,7 @@ public sealed partial class NetworkNamespace : IDisposable
 
     public void Dispose()
     {
-        foreach (var p in _processes)
-        {
-            try
-            {
-                if (!p.HasExited) p.Kill(entireProcessTree: true);
-                p.WaitForExit(5000);
-            }
-            catch (InvalidOperationException) { }
-            p.Dispose();
-        }
+        ChildProcesses.StopAll(_processes);
         // Children forked by scenario scripts may outlive their parent: kill all pids in the ns.
         Run("ip", $"netns pids {Name}", check: false).Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .ToList().ForEach(pid => Run("kill", $"-9 {pid.Trim()}", check: false));

@@ -243,16 +243,7 @@ public sealed class ProcessResolverTests(ITestOutputHelper output) : IDisposable
         {
             try { Process.GetProcessById(pid).Kill(); } catch (ArgumentException) { } catch (InvalidOperationException) { }
         }
-        foreach (var p in _processes)
-        {
-            try
-            {
-                if (!p.HasExited) p.Kill(entireProcessTree: true);
-                p.WaitForExit(5000);
-            }
-            catch (InvalidOperationException) { }
-            p.Dispose();
-        }
+        ChildProcesses.StopAll(_processes);
         foreach (var cgroup in _cgroups)
         {
             // Killed processes leave the cgroup once reaped; orphans are reaped by init.
