@@ -9,7 +9,7 @@ internal static class ConnEventsLayout
     public const string ObjectName = "conn_events";
     public const string ResourceName = "conn_events.bpf.o";
     public const string ProgramName = "on_inet_sock_set_state";
-    public const string TracepointCategory = "sock";
+    /// <summary>The BTF raw tracepoint of <c>SEC("tp_btf/…")</c> (include/trace/events/sock.h).</summary>
     public const string TracepointName = "inet_sock_set_state";
 
     public const string TotalsMap = "conn_totals";

@@ -39,14 +39,17 @@ public sealed class EbpfCollector : IDisposable
         _units = new CgroupUnits();
     }
 
-    /// <summary>The tracepoint the program is attached to, as <c>conn_exporter_ebpf_attached{program}</c> names it.</summary>
+    /// <summary>
+    /// The tracepoint the program is attached to, as <c>conn_exporter_ebpf_attached{program}</c>
+    /// names it: the kernel's name for the event, whichever way the program attaches to it.
+    /// </summary>
     public const string ProgramLabel = "sock:inet_sock_set_state";
 
     public EbpfOptions Options => _options;
 
     /// <summary>
-    /// Loads and attaches the programs. When anything is missing (libbpf.so.1, capabilities,
-    /// tracefs, the tracepoint, kernel BTF) logs ONE warning saying what and how to grant it,
+    /// Loads and attaches the programs. When anything is missing (kernel BTF, capabilities,
+    /// libbpf.so.1, the tracepoint) logs ONE warning saying what and how to grant it,
     /// puts the reason in <paramref name="unavailable"/> and returns null: the exporter runs on.
     /// </summary>
     public static EbpfCollector? TryStart(ILogger logger, EbpfOptions options, out string? unavailable)
@@ -62,6 +65,7 @@ public sealed class EbpfCollector : IDisposable
     private static string? Start(ILogger logger, EbpfOptions options, out EbpfCollector? collector)
     {
         collector = null;
+        if (EbpfPrerequisites.KernelBtf(Environment.OSVersion.Version) is { } btf) return btf;
         string status;
         try
         {
@@ -71,7 +75,7 @@ public sealed class EbpfCollector : IDisposable
         {
             status = "";
         }
-        if (EbpfPrerequisites.MissingCapabilities(status, Environment.OSVersion.Version) is { } caps) return caps;
+        if (EbpfPrerequisites.MissingCapabilities(status) is { } caps) return caps;
 
         try
         {
@@ -81,7 +85,6 @@ public sealed class EbpfCollector : IDisposable
         {
             return "libbpf.so.1 is not installed (Debian/Ubuntu: apt install libbpf1; Fedora/RHEL: dnf install libbpf)";
         }
-        if (EbpfPrerequisites.Tracefs(options.MountTracefs) is { } tracefs) return tracefs;
 
         using var resource = typeof(EbpfCollector).Assembly.GetManifestResourceStream(ConnEventsLayout.ResourceName);
         if (resource is null) return $"this build has no embedded {ConnEventsLayout.ResourceName}";
@@ -147,7 +150,7 @@ public sealed class EbpfCollector : IDisposable
         var reason = errno switch
         {
             (int)Interop.Errno.EPERM or (int)Interop.Errno.EACCES => $"the kernel refused to load the programs ({Explain(errno)}): {EbpfPrerequisites.GrantHint}",
-            _ => $"libbpf cannot load {ConnEventsLayout.ResourceName}: {Explain(errno)} (kernel BTF at /sys/kernel/btf/vmlinux is needed, Linux 5.8 or later)",
+            _ => $"libbpf cannot load {ConnEventsLayout.ResourceName}: {Explain(errno)} (the kernel's BTF at {EbpfPrerequisites.KernelBtfPath} must describe the {ConnEventsLayout.TracepointName} tracepoint)",
         };
         return detail is null ? reason : $"{reason}; libbpf: {detail}";
     }
@@ -168,11 +171,7 @@ public sealed class EbpfCollector : IDisposable
     {
         error = null;
         var program = Encoding.ASCII.GetBytes(ConnEventsLayout.ProgramName + "\0");
-        var category = Encoding.ASCII.GetBytes(ConnEventsLayout.TracepointCategory + "\0");
-        var tracepoint = Encoding.ASCII.GetBytes(ConnEventsLayout.TracepointName + "\0");
         fixed (byte* p = program)
-        fixed (byte* c = category)
-        fixed (byte* t = tracepoint)
         {
             nint prog = Interop.Libbpf.BpfObjectFindProgramByName(obj, p);
             if (prog == 0)
@@ -180,7 +179,7 @@ public sealed class EbpfCollector : IDisposable
                 error = $"program {ConnEventsLayout.ProgramName} is missing from the object";
                 return null;
             }
-            var link = Interop.Libbpf.BpfProgramAttachTracepoint(prog, c, t);
+            var link = Interop.Libbpf.BpfProgramAttachTrace(prog);
             if (!link.IsInvalid) return link;
             int errno = Marshal.GetLastPInvokeError();
             link.Dispose();

@@ -2,6 +2,5 @@ namespace ConnExporter.Kernel.Ebpf;
 
 /// <summary>How the eBPF collector starts.</summary>
 /// <param name="PerPid">Also report the original monitor's <c>tcp_connects_by_pid{pid, comm}</c>.</param>
-/// <param name="MountTracefs">Mount tracefs at <c>/sys/kernel/tracing</c> when it is missing (needs CAP_SYS_ADMIN; failure is just reported).</param>
 /// <param name="ProcfsRoot">Where /proc is, for the live-process check of the per-pid metric.</param>
-public sealed record EbpfOptions(bool PerPid = false, bool MountTracefs = true, string ProcfsRoot = "/proc");
+public sealed record EbpfOptions(bool PerPid = false, string ProcfsRoot = "/proc");

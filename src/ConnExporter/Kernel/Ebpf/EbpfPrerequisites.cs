@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
-using System.Text;
 
 namespace ConnExporter.Kernel.Ebpf;
 
@@ -15,18 +13,35 @@ internal static class EbpfPrerequisites
     private const int CapPerfmon = 38;
     private const int CapBpf = 39;
 
-    public const string TracefsMountPoint = "/sys/kernel/tracing";
-    private const string DebugfsTracing = "/sys/kernel/debug/tracing";
-    private const string TracepointId = "events/sock/inet_sock_set_state/id";
+    /// <summary>Where the kernel exposes its own BTF (CONFIG_DEBUG_INFO_BTF=y), which tp_btf programs are typed by.</summary>
+    public const string KernelBtfPath = "/sys/kernel/btf/vmlinux";
+
+    /// <summary>CAP_BPF and CAP_PERFMON exist since Linux 5.8; the program needs its BTF anyway.</summary>
+    public static readonly Version MinimumKernel = new(5, 8);
 
     public const string GrantHint =
-        "run as root or grant CAP_BPF, CAP_PERFMON and CAP_DAC_READ_SEARCH (systemd: AmbientCapabilities=CAP_BPF CAP_PERFMON CAP_DAC_READ_SEARCH; Linux before 5.8: CAP_SYS_ADMIN)";
+        "run as root or grant CAP_BPF and CAP_PERFMON (systemd: AmbientCapabilities=CAP_BPF CAP_PERFMON; containers: --cap-add BPF --cap-add PERFMON)";
+
+    /// <summary>
+    /// The program is a BTF raw tracepoint (<c>tp_btf/inet_sock_set_state</c>): libbpf resolves it
+    /// and relocates every field read against <paramref name="btfPath"/>, which Linux 5.8 or
+    /// later exposes when built with CONFIG_DEBUG_INFO_BTF=y (every major distribution's kernel is).
+    /// </summary>
+    public static string? KernelBtf(Version kernel, string btfPath = KernelBtfPath)
+    {
+        if (kernel < MinimumKernel)
+            return $"Linux {kernel.Major}.{kernel.Minor} is too old: the eBPF collector needs Linux {MinimumKernel} or later with BTF ({KernelBtfPath})";
+        if (!File.Exists(btfPath))
+            return $"the kernel has no BTF at {btfPath}: the eBPF collector needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (Linux {MinimumKernel} or later)";
+        return null;
+    }
 
     /// <summary>
     /// Checks the effective capabilities in <c>/proc/self/status</c> (its CapEff line):
-    /// CAP_BPF + CAP_PERFMON since Linux 5.8, CAP_SYS_ADMIN before (or instead).
+    /// CAP_BPF + CAP_PERFMON (loading a tracing program and reading kernel memory through
+    /// it), or CAP_SYS_ADMIN, which implies both.
     /// </summary>
-    public static string? MissingCapabilities(string procSelfStatus, Version kernel)
+    public static string? MissingCapabilities(string procSelfStatus)
     {
         ulong effective = 0;
         bool found = false;
@@ -38,87 +53,10 @@ internal static class EbpfPrerequisites
         }
         if (!found) return null; // unknown: let the load say what fails
         bool Has(int cap) => (effective & (1UL << cap)) != 0;
-        if (Has(CapSysAdmin)) return null;
-        bool modern = kernel >= new Version(5, 8);
-        if (modern && Has(CapBpf) && Has(CapPerfmon)) return null;
+        if (Has(CapSysAdmin) || (Has(CapBpf) && Has(CapPerfmon))) return null;
         var missing = new List<string>();
-        if (!modern) missing.Add("CAP_SYS_ADMIN (Linux before 5.8)");
-        else
-        {
-            if (!Has(CapBpf)) missing.Add("CAP_BPF");
-            if (!Has(CapPerfmon)) missing.Add("CAP_PERFMON");
-        }
+        if (!Has(CapBpf)) missing.Add("CAP_BPF");
+        if (!Has(CapPerfmon)) missing.Add("CAP_PERFMON");
         return $"missing {string.Join(" and ", missing)}: {GrantHint}";
-    }
-
-    /// <summary>
-    /// libbpf reads the tracepoint's id from tracefs (<c>/sys/kernel/debug/tracing</c> when that
-    /// exists, else <c>/sys/kernel/tracing</c>). Mounts tracefs when it is missing and
-    /// <paramref name="mount"/> allows; says what is wrong otherwise.
-    /// </summary>
-    public static string? Tracefs(bool mount)
-    {
-        string dir = Directory.Exists(DebugfsTracing) ? DebugfsTracing : TracefsMountPoint;
-        var result = ReadId(dir);
-        if (result != IdResult.NotMounted || dir != TracefsMountPoint) return Describe(result, dir);
-        if (!mount)
-            return $"tracefs is not mounted at {TracefsMountPoint}: mount -t tracefs tracefs {TracefsMountPoint} (or pass the mount to the container)";
-        var error = MountTracefs();
-        if (error is not null)
-            return $"tracefs is not mounted at {TracefsMountPoint} and mounting it failed ({error}): mount -t tracefs tracefs {TracefsMountPoint}";
-        return Describe(ReadId(dir), dir);
-    }
-
-    private enum IdResult { Ok, NotMounted, NoTracepoint, Denied }
-
-    private static string? Describe(IdResult result, string dir) => result switch
-    {
-        IdResult.Ok => null,
-        IdResult.NotMounted => $"tracefs is not mounted at {dir}: mount -t tracefs tracefs {TracefsMountPoint}",
-        IdResult.NoTracepoint => "the kernel has no sock:inet_sock_set_state tracepoint (Linux 4.16 or later is needed)",
-        _ => $"cannot read {dir}/{TracepointId} (tracefs is root-only): {GrantHint}",
-    };
-
-    private static IdResult ReadId(string dir)
-    {
-        try
-        {
-            File.ReadAllText(Path.Combine(dir, TracepointId));
-            return IdResult.Ok;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return IdResult.Denied;
-        }
-        catch (IOException)
-        {
-            try
-            {
-                // tracefs always has "events"; an empty mount point has nothing.
-                if (!Directory.Exists(Path.Combine(dir, "events")))
-                    return Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any() ? IdResult.NoTracepoint : IdResult.NotMounted;
-            }
-            catch (UnauthorizedAccessException)
-            {
-                return IdResult.Denied;
-            }
-            catch (IOException)
-            {
-                return IdResult.NotMounted;
-            }
-            return IdResult.NoTracepoint;
-        }
-    }
-
-    private static unsafe string? MountTracefs()
-    {
-        var tracefs = "tracefs\0"u8;
-        var target = Encoding.UTF8.GetBytes(TracefsMountPoint + "\0");
-        fixed (byte* fs = tracefs)
-        fixed (byte* t = target)
-        {
-            if (Interop.Libbpf.Mount(fs, t, fs, 0, null) == 0) return null;
-        }
-        return Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError());
     }
 }

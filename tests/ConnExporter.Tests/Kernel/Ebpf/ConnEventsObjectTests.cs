@@ -81,8 +81,10 @@ public sealed partial class ConnEventsObjectTests
         var source = File.ReadAllText(Path.Combine(BpfDirectory, "conn_events.bpf.c"));
         foreach (var map in new[] { ConnEventsLayout.TotalsMap, ConnEventsLayout.LatencyMap, ConnEventsLayout.AcceptsMap, ConnEventsLayout.PidsMap, ConnEventsLayout.CountersMap })
             Assert.Contains($"}} {map} SEC(\".maps\");", source);
-        Assert.Contains($"int {ConnEventsLayout.ProgramName}(", source);
-        Assert.Contains($"SEC(\"tracepoint/{ConnEventsLayout.TracepointCategory}/{ConnEventsLayout.TracepointName}\")", source);
+        Assert.Contains($"int BPF_PROG({ConnEventsLayout.ProgramName},", source);
+        // A BTF raw tracepoint: attached by the bpf syscall alone, never through tracefs or perf_event_open.
+        Assert.Contains($"SEC(\"tp_btf/{ConnEventsLayout.TracepointName}\")", source);
+        Assert.DoesNotContain("SEC(\"tracepoint/", source);
         Assert.Contains($"#define COUNTER_SLOTS {ConnEventsLayout.CounterSlots}", source);
     }
 

@@ -6,36 +6,54 @@ public sealed class EbpfPrerequisitesTests
 {
     private static string Status(string capEff) => $"Name:\tconn-exporter\nCapInh:\t0000000000000000\nCapEff:\t{capEff}\nCapBnd:\t000001ffffffffff\n";
 
-    private static readonly Version Modern = new(6, 18);
-    private static readonly Version Old = new(5, 4);
-
     [Theory]
     [InlineData("000001ffffffffff")] // root
     [InlineData("000000c000000000")] // CAP_BPF + CAP_PERFMON only
     [InlineData("0000000000200000")] // CAP_SYS_ADMIN only
-    public void EnoughCapabilitiesOnModernKernels(string capEff) =>
-        Assert.Null(EbpfPrerequisites.MissingCapabilities(Status(capEff), Modern));
+    public void EnoughCapabilities(string capEff) =>
+        Assert.Null(EbpfPrerequisites.MissingCapabilities(Status(capEff)));
 
     [Fact]
     public void NamesEachMissingCapabilityAndHowToGrantIt()
     {
-        var onlyBpf = EbpfPrerequisites.MissingCapabilities(Status("0000008000000000"), Modern);
+        var onlyBpf = EbpfPrerequisites.MissingCapabilities(Status("0000008000000000"));
         Assert.NotNull(onlyBpf);
         Assert.StartsWith("missing CAP_PERFMON:", onlyBpf);
         Assert.Contains("AmbientCapabilities=CAP_BPF CAP_PERFMON", onlyBpf);
 
-        var none = EbpfPrerequisites.MissingCapabilities(Status("0000000000000000"), Modern);
+        var none = EbpfPrerequisites.MissingCapabilities(Status("0000000000000000"));
         Assert.StartsWith("missing CAP_BPF and CAP_PERFMON:", none);
     }
 
     [Fact]
-    public void KernelsBefore58NeedSysAdmin()
+    public void UnreadableStatusLeavesTheVerdictToTheLoad() =>
+        Assert.Null(EbpfPrerequisites.MissingCapabilities(""));
+
+    [Fact]
+    public void ThisKernelHasItsBtf()
     {
-        Assert.StartsWith("missing CAP_SYS_ADMIN", EbpfPrerequisites.MissingCapabilities(Status("000000c000000000"), Old));
-        Assert.Null(EbpfPrerequisites.MissingCapabilities(Status("0000000000200000"), Old));
+        // The machine the tests run on is the supported case: Linux ≥ 5.8 with /sys/kernel/btf/vmlinux.
+        Assert.True(File.Exists(EbpfPrerequisites.KernelBtfPath), $"{EbpfPrerequisites.KernelBtfPath} is missing on the test host");
+        Assert.Null(EbpfPrerequisites.KernelBtf(Environment.OSVersion.Version));
     }
 
     [Fact]
-    public void UnreadableStatusLeavesTheVerdictToTheLoad() =>
-        Assert.Null(EbpfPrerequisites.MissingCapabilities("", Modern));
+    public void MissingKernelBtfIsOneLineNamingTheFileAndTheKernelOption()
+    {
+        var reason = EbpfPrerequisites.KernelBtf(new Version(6, 1), "/nonexistent/btf/vmlinux");
+        Assert.NotNull(reason);
+        Assert.DoesNotContain('\n', reason);
+        Assert.Contains("/nonexistent/btf/vmlinux", reason);
+        Assert.Contains("CONFIG_DEBUG_INFO_BTF=y", reason);
+    }
+
+    [Fact]
+    public void KernelsBefore58AreTooOldWhateverTheirBtf()
+    {
+        var reason = EbpfPrerequisites.KernelBtf(new Version(5, 4), EbpfPrerequisites.KernelBtfPath);
+        Assert.NotNull(reason);
+        Assert.StartsWith("Linux 5.4 is too old", reason);
+        Assert.Contains("5.8", reason);
+        Assert.Null(EbpfPrerequisites.KernelBtf(new Version(5, 8), EbpfPrerequisites.KernelBtfPath));
+    }
 }
