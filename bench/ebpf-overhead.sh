@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # What the eBPF collector costs per TCP connection: a tight loop of loopback connects (connect,
 # accept, RST-close both ends: no TIME_WAIT), timed with and without conn_events.bpf.o attached
-# to sock:inet_sock_set_state. The programs run only in the kernel; the exporter's user side
+# to the BTF raw tracepoint inet_sock_set_state (tp_btf). The programs run only in the kernel; the exporter's user side
 # reads the maps at scrape time and is not on this path, so a minimal libbpf loader stands in
 # for it. Runs alternate (off, on, off, on, ...) to spread drift; medians are reported.
 #
 # Usage (root): bench/ebpf-overhead.sh [connects-per-run] [runs]
 # OBJECT=other.bpf.o measures another object with the same program name (e.g. an empty one).
-# Needs: gcc, libbpf-dev (scripts/prereqs.d/50-ebpf.sh), tracefs (mounted if missing).
+# Needs: gcc, libbpf-dev (scripts/prereqs.d/50-ebpf.sh), kernel BTF (/sys/kernel/btf/vmlinux).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 connects=${1:-20000}
@@ -21,7 +21,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-[ -d /sys/kernel/tracing/events ] || mount -t tracefs tracefs /sys/kernel/tracing
 stats_before=$(sysctl -n kernel.bpf_stats_enabled)
 sysctl -qw kernel.bpf_stats_enabled=1
 trap 'sysctl -qw kernel.bpf_stats_enabled="$stats_before"; cleanup' EXIT
@@ -71,7 +70,7 @@ int main(int argc, char **argv) {
   struct bpf_object *obj = bpf_object__open_file(argv[1], NULL);
   if (!obj || bpf_object__load(obj)) { fprintf(stderr, "load failed\n"); return 1; }
   struct bpf_program *p = bpf_object__find_program_by_name(obj, "on_inet_sock_set_state");
-  if (!p || !bpf_program__attach_tracepoint(p, "sock", "inet_sock_set_state")) { fprintf(stderr, "attach failed\n"); return 1; }
+  if (!p || !bpf_program__attach_trace(p)) { fprintf(stderr, "attach failed\n"); return 1; }
   printf("attached\n");
   fflush(stdout);
   pause();
@@ -108,6 +107,6 @@ echo "off (ns per connect+accept+close): ${off[*]}"
 echo "on  (ns per connect+accept+close): ${on[*]}"
 awk -v off="$off_m" -v on="$on_m" 'BEGIN {
   printf "median without programs: %d ns, with: %d ns, overhead: %d ns per connection (%.1f%%)\n", off, on, on - off, (on - off) * 100 / off }'
-# Only the program's own time, measured by the kernel (excludes the tracepoint's perf plumbing).
+# Only the program's own time, measured by the kernel (excludes the tracepoint's dispatch).
 awk -v n="$runs_total" -v ns="$ns_total" -v c="$((connects * runs))" 'BEGIN {
   if (n > 0) printf "program runs: %d (%.1f per connection), %.0f ns per run, %.0f ns per connection\n", n, n / c, ns / n, ns / c }'

@@ -12,11 +12,13 @@
 # user, enables and (re)starts conn-exporter.service; prerm stops every unit of the package on
 # removal; postrm masks on remove and purges the enablement state on purge.
 #
-# Depends: aspnetcore-runtime-10.0. The exporter is framework-dependent on the ASP.NET Core
+# Depends: aspnetcore-runtime-10.0, libbpf1. The exporter is framework-dependent on the ASP.NET Core
 # shared framework (Kestrel), which that package ships (it depends on dotnet-runtime-10.0, the
 # base runtime, and on the host with /usr/bin/dotnet). The names are those of Microsoft's
 # package feed and of Ubuntu's archive. Where .NET was installed from a tarball (no package),
 # install with `dpkg -i --force-depends` and set DOTNET_ROOT if it is not in a standard place.
+# libbpf1 is the loader the eBPF collector dlopens as libbpf.so.1 (Debian 12 and Ubuntu 22.04 on);
+# without it that collector alone is off.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -61,7 +63,7 @@ Version: $version
 Architecture: $arch
 Maintainer: conn-exporter maintainers <conn-exporter@localhost>
 Installed-Size: $installed_size
-Depends: aspnetcore-runtime-10.0
+Depends: aspnetcore-runtime-10.0, libbpf1
 Section: net
 Priority: optional
 Homepage: https://github.com/bjin01/conn-exporter

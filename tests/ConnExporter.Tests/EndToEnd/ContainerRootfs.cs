@@ -14,7 +14,9 @@ public static class ContainerRootfs
     /// <summary>
     /// systemd and dbus to boot; libnss-systemd names DynamicUser= users; init-system-helpers
     /// has deb-systemd-helper/-invoke for the .deb's maintainer scripts; curl scrapes; netcat
-    /// holds a root-owned listener; iproute2 (ss) helps when a test fails. The .NET runtime
+    /// holds a root-owned listener; iproute2 (ss) helps when a test fails and brings libbpf1, the
+    /// .deb's other dependency, which the eBPF collector loads (not listed: a changed list is a new
+    /// rootfs, and other checkouts sharing the cache would rebuild theirs). The .NET runtime
     /// itself is bind-mounted from the host: libstdc++6, zlib1g and libssl3 are what it loads.
     /// </summary>
     public static readonly string[] Packages =

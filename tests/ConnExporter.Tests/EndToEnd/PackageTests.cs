@@ -42,10 +42,12 @@ public sealed class PackageTests : IClassFixture<PackageContainer>
 {
     private readonly SystemdContainer _c;
     private readonly string _deb;
+    private readonly string _debOnHost;
 
     public PackageTests(PackageContainer fixture)
     {
         _c = fixture.Container;
+        _debOnHost = fixture.Deb;
         _deb = PackageContainer.DebInside + "/" + Path.GetFileName(fixture.Deb);
     }
 
@@ -57,6 +59,9 @@ public sealed class PackageTests : IClassFixture<PackageContainer>
         var install = _c.Run($"dpkg -i --force-depends {_deb}", TimeSpan.FromMinutes(2));
         Assert.True(install.ExitCode == 0, install + "\n" + _c.Journal());
         Assert.Contains("aspnetcore-runtime-10.0", install.Stderr + install.Stdout, StringComparison.Ordinal);
+        // libbpf1 (the eBPF collector's loader) is a declared dependency, and the container has it.
+        Assert.Contains("libbpf1", HostCommand.Check("dpkg-deb", ["-f", _debOnHost, "Depends"]).Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("libbpf1", install.Stderr + install.Stdout, StringComparison.Ordinal);
 
         Assert.Equal("enabled", _c.Run("systemctl is-enabled conn-exporter.service").Stdout.Trim());
         _c.WaitFor(() => _c.Property("conn-exporter.service", "ActiveState") == "active",
