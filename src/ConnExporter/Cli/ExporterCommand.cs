@@ -42,7 +42,8 @@ public static class ExporterCommand
             Source: flags.GetString(CommonFlags.Source)!,
             ProcfsRoot: procfs,
             ResolveOwners: views.Any(v => v.NeedsOwners),
-            WatchInterfaces: true);
+            WatchInterfaces: true,
+            TcpInfo: views.Any(v => v.NeedsTcpInfo));
 
         using var loggers = CommonFlags.CreateLoggerFactory(flags);
         var logger = loggers.CreateLogger("exporter");

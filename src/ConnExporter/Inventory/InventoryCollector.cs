@@ -30,7 +30,7 @@ public sealed class InventoryCollector : IDisposable
     {
         _options = options;
         _logger = logger;
-        _source = options.Source == SocketSources.Procfs ? CreateProcfsSource() : new SockDiagSource();
+        _source = options.Source == SocketSources.Procfs ? CreateProcfsSource() : new SockDiagSource(options.TcpInfo);
         _owners = options.ResolveOwners ? new ProcessResolver(options.ProcfsRoot, logger) : null;
         if (options.WatchInterfaces)
         {
