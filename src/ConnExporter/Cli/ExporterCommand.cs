@@ -38,11 +38,7 @@ public static class ExporterCommand
             WebConfigFile = flags.GetString(ExporterFlags.WebConfigFile),
         };
         var procfs = CommonFlags.ProcfsRoot(flags);
-        var options = new InventoryOptions(
-            Source: flags.GetString(CommonFlags.Source)!,
-            ProcfsRoot: procfs,
-            ResolveOwners: views.Any(v => v.NeedsOwners),
-            WatchInterfaces: true);
+        var options = InventoryOptionsFor(views, flags.GetString(CommonFlags.Source)!, procfs);
 
         using var loggers = CommonFlags.CreateLoggerFactory(flags);
         var logger = loggers.CreateLogger("exporter");
@@ -110,6 +106,17 @@ public static class ExporterCommand
         logger.LogInformation("stopped");
         return 0;
     }
+
+    /// <summary>
+    /// What the enabled views need, and no more: owners (the /proc walk) and tcp_info (a third
+    /// of the dump) are asked for only when some view reads them.
+    /// </summary>
+    internal static InventoryOptions InventoryOptionsFor(IEnumerable<ISnapshotView> views, string source, string procfs) => new(
+        Source: source,
+        ProcfsRoot: procfs,
+        ResolveOwners: views.Any(v => v.NeedsOwners),
+        WatchInterfaces: true,
+        TcpInfo: views.Any(v => v.NeedsTcpInfo));
 
     /// <summary>
     /// The first successful collection makes the exporter ready (READY=1); a failure is logged

@@ -12,11 +12,11 @@ internal sealed class DirectionClassifier
     private readonly ulong[] _tcpListening = new ulong[1024];
     private readonly ulong[] _udpBound = new ulong[1024];
 
-    public void Reset(IReadOnlyList<SocketRecord> sockets)
+    public void Reset(ReadOnlySpan<SocketRecord> sockets)
     {
         Array.Clear(_tcpListening);
         Array.Clear(_udpBound);
-        foreach (var s in sockets)
+        foreach (ref readonly var s in sockets)
         {
             if (s.Protocol == SocketProtocol.Tcp && s.State == SocketState.Listen)
                 Set(_tcpListening, s.Local.Port);

@@ -1,4 +1,5 @@
 using System.Net.NetworkInformation;
+using System.Runtime.InteropServices;
 using ConnExporter.Kernel.Netlink;
 using ConnExporter.Kernel.ProcFs;
 using Microsoft.Extensions.Logging;
@@ -10,14 +11,17 @@ namespace ConnExporter.Inventory;
 /// interface, direction and owners. Not thread-safe: one collection at a time (the exporter
 /// shares one in-flight collection among concurrent scrapes).
 /// </summary>
+/// <remarks>Each snapshot owns the record list its source filled (sized from
+/// /proc/net/sockstat, so it is allocated once, not grown) and a 24-byte enrichment per socket;
+/// nothing per socket is copied or kept here between collections but the dedupe and inode sets.</remarks>
 public sealed class InventoryCollector : IDisposable
 {
     private readonly InventoryOptions _options;
     private readonly ILogger _logger;
     private readonly ProcessResolver? _owners;
     private readonly DirectionClassifier _directions = new();
-    private readonly List<SocketRecord> _records = [];
-    private readonly HashSet<SocketIdentity> _seen = [];
+    private readonly HashSet<ulong> _cookies = [];
+    private HashSet<SocketIdentity>? _identities;
     private readonly HashSet<ulong> _inodes = [];
     private ISocketSource _source;
     private InterfaceTable? _interfaces;
@@ -27,10 +31,17 @@ public sealed class InventoryCollector : IDisposable
     private bool _warnedNoNetlinkInterfaces;
 
     public InventoryCollector(InventoryOptions options, ILogger logger)
+        : this(options, logger, source: null)
+    {
+    }
+
+    /// <param name="source">Replaces the source <paramref name="options"/> names (tests that
+    /// script what a dump returns).</param>
+    internal InventoryCollector(InventoryOptions options, ILogger logger, ISocketSource? source)
     {
         _options = options;
         _logger = logger;
-        _source = options.Source == SocketSources.Procfs ? CreateProcfsSource() : new SockDiagSource();
+        _source = source ?? (options.Source == SocketSources.Procfs ? CreateProcfsSource() : new SockDiagSource(options.TcpInfo));
         _owners = options.ResolveOwners ? new ProcessResolver(options.ProcfsRoot, logger) : null;
         if (options.WatchInterfaces)
         {
@@ -44,9 +55,10 @@ public sealed class InventoryCollector : IDisposable
 
     public Snapshot Take()
     {
-        _records.Clear();
-        var read = ReadWithFallback();
-        int duplicates = Deduplicate();
+        var records = new List<SocketRecord>(SizeHint());
+        var read = ReadWithFallback(records);
+        int duplicates = Deduplicate(records);
+        var sockets = CollectionsMarshal.AsSpan(records);
 
         // Without change notifications (netlink refused) the table is re-read every time: a
         // few system calls and one small procfs file.
@@ -65,22 +77,25 @@ public sealed class InventoryCollector : IDisposable
         if (_owners is not null)
         {
             _inodes.Clear();
-            foreach (var r in _records)
+            _inodes.EnsureCapacity(sockets.Length);
+            foreach (ref readonly var r in sockets)
                 if (r.Inode != 0) _inodes.Add(r.Inode);
             owners = _owners.Resolve(_inodes);
+            TrimIfOversized(_inodes, sockets.Length);
         }
 
-        _directions.Reset(_records);
-        var connections = new Connection[_records.Count];
+        _directions.Reset(sockets);
+        var enrichment = new SocketEnrichment[sockets.Length];
         int unknownInterfaces = 0;
-        for (int i = 0; i < connections.Length; i++)
+        for (int i = 0; i < sockets.Length; i++)
         {
-            var r = _records[i];
+            ref readonly var r = ref sockets[i];
             var iface = _interfaces.Resolve(r);
             if (ReferenceEquals(iface, InterfaceTable.Unknown)) unknownInterfaces++;
-            connections[i] = new Connection(
-                r, iface, _directions.Classify(r),
-                owners is null || r.Inode == 0 ? [] : owners.Get(r.Inode));
+            enrichment[i] = new SocketEnrichment(
+                iface,
+                owners is null || r.Inode == 0 ? [] : owners.Get(r.Inode),
+                _directions.Classify(r));
         }
 
         if (read.Malformed > 0)
@@ -89,14 +104,29 @@ public sealed class InventoryCollector : IDisposable
 
         var stats = new SnapshotStats(_source.Name, read.Malformed, duplicates, unknownInterfaces,
             owners is not null, owners?.ProcessesDenied ?? 0);
-        return new Snapshot(connections, stats, DateTimeOffset.UtcNow);
+        return new Snapshot(new SnapshotConnections(records, enrichment), stats, DateTimeOffset.UtcNow);
     }
 
-    private SourceReadResult ReadWithFallback()
+    /// <summary>
+    /// How many records the next read will likely return, from the kernel's own counters of
+    /// this namespace (/proc/net/sockstat{,6}): one right-sized allocation of the snapshot's
+    /// records instead of doubling through a list's growth (each step a new large object).
+    /// Request sockets (SYN_RECV) are not counted there, hence the slack.
+    /// </summary>
+    private int SizeHint()
+    {
+        var counts = ProcNetSockStat.Read(Path.Combine(_options.ProcfsRoot, "net"));
+        long expected = 0;
+        if ((_options.Kinds & SocketKinds.Tcp) != 0) expected += (long)counts.Tcp + counts.TcpTimeWait;
+        if ((_options.Kinds & SocketKinds.Udp) != 0) expected += counts.Udp;
+        return (int)Math.Min(expected + expected / 16 + 64, Array.MaxLength / 2);
+    }
+
+    private SourceReadResult ReadWithFallback(List<SocketRecord> records)
     {
         try
         {
-            return _source.Read(_options.Kinds, _records);
+            return _source.Read(_options.Kinds, records);
         }
         catch (SocketSourceUnavailableException e) when (_source is SockDiagSource)
         {
@@ -105,8 +135,8 @@ public sealed class InventoryCollector : IDisposable
             _logger.LogWarning("netlink socket diagnostics unavailable ({Reason}); falling back to {Path}",
                 e.Message, Path.Combine(_options.ProcfsRoot, "net"));
             _source = CreateProcfsSource();
-            _records.Clear();
-            return _source.Read(_options.Kinds, _records);
+            records.Clear();
+            return _source.Read(_options.Kinds, records);
         }
     }
 
@@ -114,21 +144,41 @@ public sealed class InventoryCollector : IDisposable
 
     /// <summary>
     /// A dump is not atomic: a socket can appear twice when the table changes under it. Keep
-    /// the first sighting; the cookie identifies a socket where the source provides one.
+    /// the first sighting. The cookie names a socket uniquely (for the kernel's lifetime, across
+    /// protocols) where the source provides one; procfs rows have none and fall back to the
+    /// protocol, 4-tuple and inode, which is what a repeated row shares.
     /// </summary>
-    private int Deduplicate()
+    private int Deduplicate(List<SocketRecord> records)
     {
-        _seen.Clear();
+        var sockets = CollectionsMarshal.AsSpan(records);
+        _cookies.Clear();
+        _cookies.EnsureCapacity(sockets.Length);
+        _identities?.Clear();
         int write = 0;
-        for (int read = 0; read < _records.Count; read++)
+        for (int read = 0; read < sockets.Length; read++)
         {
-            var r = _records[read];
-            if (!_seen.Add(SocketIdentity.Of(r))) continue;
-            _records[write++] = r;
+            ref readonly var r = ref sockets[read];
+            bool first = r.Cookie != 0
+                ? _cookies.Add(r.Cookie)
+                : (_identities ??= []).Add(SocketIdentity.Of(r));
+            if (!first) continue;
+            if (write != read) sockets[write] = r;
+            write++;
         }
-        int duplicates = _records.Count - write;
-        _records.RemoveRange(write, duplicates);
+        int duplicates = sockets.Length - write;
+        records.RemoveRange(write, duplicates);
+        TrimIfOversized(_cookies, write);
+        if (_identities is not null) TrimIfOversized(_identities, write);
         return duplicates;
+    }
+
+    /// <summary>
+    /// A set sized for a burst of sockets keeps that memory after they are gone: give it back
+    /// once a collection needs less than a quarter of it.
+    /// </summary>
+    private static void TrimIfOversized<T>(HashSet<T> set, int needed)
+    {
+        if (set.Capacity > 4 * Math.Max(needed, 1024)) set.TrimExcess();
     }
 
     /// <summary>Makes the next collection re-read the interface table (SIGHUP, or an address change).</summary>
@@ -155,13 +205,9 @@ public sealed class InventoryCollector : IDisposable
         if (_watchingInterfaces) NetworkChange.NetworkAddressChanged -= OnAddressChanged;
     }
 
-    private readonly record struct SocketIdentity(
-        SocketProtocol Protocol, ulong Cookie, ulong Inode, InetEndpoint Local, InetEndpoint Remote)
+    /// <summary>A socket without a cookie (procfs): protocol, inode and 4-tuple.</summary>
+    private readonly record struct SocketIdentity(SocketProtocol Protocol, ulong Inode, InetEndpoint Local, InetEndpoint Remote)
     {
-        // With a cookie the kernel has named the socket; without one (procfs) the 4-tuple and
-        // inode do, which is what a repeated row shares.
-        public static SocketIdentity Of(in SocketRecord r) => r.Cookie != 0
-            ? new(r.Protocol, r.Cookie, 0, default, default)
-            : new(r.Protocol, 0, r.Inode, r.Local, r.Remote);
+        public static SocketIdentity Of(in SocketRecord r) => new(r.Protocol, r.Inode, r.Local, r.Remote);
     }
 }

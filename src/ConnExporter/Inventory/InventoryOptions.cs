@@ -6,12 +6,15 @@ namespace ConnExporter.Inventory;
 /// <param name="ResolveOwners">Walk /proc/&lt;pid&gt;/fd to find each socket's processes.</param>
 /// <param name="WatchInterfaces">Reload the interface table when addresses change (daemon);
 /// a one-shot command loads it once.</param>
+/// <param name="TcpInfo">Ask the netlink source for struct tcp_info of TCP sockets. It triples
+/// the bytes the kernel copies per socket, so the exporter asks only when a view reads it.</param>
 public sealed record InventoryOptions(
     string Source = SocketSources.Netlink,
     string ProcfsRoot = "/proc",
     SocketKinds Kinds = SocketKinds.All,
     bool ResolveOwners = true,
-    bool WatchInterfaces = false);
+    bool WatchInterfaces = false,
+    bool TcpInfo = true);
 
 public static class SocketSources
 {

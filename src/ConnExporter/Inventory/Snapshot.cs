@@ -7,13 +7,18 @@ namespace ConnExporter.Inventory;
 public sealed class Snapshot
 {
     public Snapshot(IReadOnlyList<Connection> connections, SnapshotStats stats, DateTimeOffset takenAt)
+        : this(SnapshotConnections.From(connections), stats, takenAt)
+    {
+    }
+
+    internal Snapshot(SnapshotConnections connections, SnapshotStats stats, DateTimeOffset takenAt)
     {
         Connections = connections;
         Stats = stats;
         TakenAt = takenAt;
     }
 
-    public IReadOnlyList<Connection> Connections { get; }
+    public SnapshotConnections Connections { get; }
     public SnapshotStats Stats { get; }
     public DateTimeOffset TakenAt { get; }
 }

@@ -25,6 +25,7 @@ public sealed class TcpHealthView : ISnapshotView
     public string Description => "TCP RTT distribution, retransmitted segments and bytes in flight of established sockets per process (needs the netlink source).";
     public bool EnabledByDefault => true;
     public bool NeedsOwners => true;
+    public bool NeedsTcpInfo => true;
 
     private sealed class Health
     {

@@ -24,7 +24,7 @@ public sealed class DirectionClassifierTests
             Sock(SocketProtocol.Tcp, SocketState.Established, 53, 443),
         };
         var c = new DirectionClassifier();
-        c.Reset(sockets);
+        c.Reset(sockets.ToArray());
         Assert.Equal(
             [Direction.Listen, Direction.Incoming, Direction.Outgoing, Direction.Incoming,
              Direction.Unknown, Direction.Incoming, Direction.Outgoing, Direction.Outgoing],

@@ -4,18 +4,22 @@ namespace ConnExporter.Kernel.Netlink;
 
 /// <summary>
 /// The reply to one inet_diag dump request, fed batch by batch: turns each
-/// <c>SOCK_DIAG_BY_FAMILY</c> message into a <see cref="SocketRecord"/>, counts what cannot be
+/// <c>inet_diag_msg</c> message into a <see cref="SocketRecord"/>, counts what cannot be
 /// parsed, and notes how the reply ended. Pure: no I/O, so it is tested on built bytes.
 /// </summary>
 internal sealed class InetDiagDump
 {
     private readonly SocketProtocol _protocol;
     private readonly uint _sequence;
+    private readonly ushort _replyType;
 
-    public InetDiagDump(SocketProtocol protocol, uint sequence)
+    /// <param name="replyType">The nlmsg_type of the data messages: the request's type,
+    /// <see cref="InetDiagRequest.SockDiagByFamily"/> or <see cref="InetDiagLegacyRequest.TcpDiagGetSock"/>.</param>
+    public InetDiagDump(SocketProtocol protocol, uint sequence, ushort replyType = InetDiagRequest.SockDiagByFamily)
     {
         _protocol = protocol;
         _sequence = sequence;
+        _replyType = replyType;
     }
 
     /// <summary>NLMSG_DONE or NLMSG_ERROR arrived: no more batches belong to this dump.</summary>
@@ -42,7 +46,7 @@ internal sealed class InetDiagDump
         while (reader.MoveNext())
         {
             // Anything else (another request's reply) is not ours to count.
-            if (reader.Header.Type != InetDiagRequest.SockDiagByFamily || reader.Header.Sequence != _sequence)
+            if (reader.Header.Type != _replyType || reader.Header.Sequence != _sequence)
                 continue;
             if (InetDiagMessage.TryParse(reader.Payload, out var diag, out string? problem))
                 sink.Add(ToRecord(diag));

@@ -59,15 +59,22 @@ internal ref struct NetlinkMessageReader
                 case NetlinkMessageHeader.TypeNoop:
                     continue;
                 case NetlinkMessageHeader.TypeDone:
-                    // A dump that failed part-way reports its errno here (netlink_dump_done).
-                    Error = payload.Length >= 4 ? Math.Min(HostOrder.ReadInt32(payload), 0) : 0;
+                    // A dump that failed part-way reports its errno here (netlink_dump_done);
+                    // anything but a negative errno is not one, and must not become one.
+                    Error = payload.Length >= 4 && IsErrno(HostOrder.ReadInt32(payload)) ? HostOrder.ReadInt32(payload) : 0;
                     IsDone = true;
                     return false;
                 case NetlinkMessageHeader.TypeError:
                     // struct nlmsgerr: int error (negative errno, 0 for an ACK), then the request's header.
+                    // The echoed request may be cut short (NETLINK_CAP_ACK) or forged: only the
+                    // code is read, and only a code the kernel can send (0 or -1..-MAX_ERRNO)
+                    // is believed, so that negating it or naming it can never overflow.
                     if (payload.Length < 4)
                         return Stop("NLMSG_ERROR shorter than its error code");
-                    Error = HostOrder.ReadInt32(payload);
+                    int error = HostOrder.ReadInt32(payload);
+                    if (error != 0 && !IsErrno(error))
+                        return Stop("NLMSG_ERROR with an error code that is not a negative errno");
+                    Error = error;
                     IsDone = true;
                     return false;
                 case NetlinkMessageHeader.TypeOverrun:
@@ -80,6 +87,11 @@ internal ref struct NetlinkMessageReader
         }
         return false;
     }
+
+    /// <summary>MAX_ERRNO (include/linux/err.h): the kernel's errnos are -1 … -4095.</summary>
+    private const int MaxErrno = 4095;
+
+    private static bool IsErrno(int value) => value is < 0 and >= -MaxErrno;
 
     private bool Stop(string problem)
     {

@@ -3,10 +3,12 @@ using ConnExporter.Inventory;
 namespace ConnExporter.Kernel.Netlink;
 
 /// <summary>
-/// The default socket source: one NETLINK_SOCK_DIAG dump per requested kind (family ×
-/// protocol), in the network namespace of the calling thread. TCP dumps ask for struct
-/// tcp_info. Records are appended as the kernel returns them, duplicates included (a dump is
-/// not atomic; the snapshot deduplicates).
+/// The default socket source: NETLINK_SOCK_DIAG dumps in the network namespace of the calling
+/// thread. TCP of both families is one legacy <c>TCPDIAG_GETSOCK</c> dump (one walk of the
+/// kernel's socket tables instead of two); any other kind, or TCP when the kernel refuses the
+/// legacy request, is one <c>SOCK_DIAG_BY_FAMILY</c> dump per family × protocol. TCP dumps ask
+/// for struct tcp_info when told to. Records are appended as the kernel returns them,
+/// duplicates included (a dump is not atomic; the snapshot deduplicates).
 /// </summary>
 /// <remarks>Reusable across reads: each dump opens its own short-lived socket (so it belongs
 /// to the caller's namespace and an abandoned dump cannot leak into the next), while the
@@ -17,9 +19,19 @@ public sealed class SockDiagSource : ISocketSource
 
     private readonly byte[] _buffer = GC.AllocateUninitializedArray<byte>(NetlinkSocket.MinimumBufferSize);
     private readonly Lock _gate = new();
+    private readonly byte _tcpExtensions;
     private uint _sequence;
+    private bool _legacyRefused;
+
+    /// <param name="tcpInfo">Ask the kernel for struct tcp_info of every TCP socket
+    /// (INET_DIAG_INFO): about three times the bytes per socket, so only when a view reads it.</param>
+    public SockDiagSource(bool tcpInfo = true) =>
+        _tcpExtensions = tcpInfo ? InetDiagRequest.InfoExtension : (byte)0;
 
     public string Name => "netlink";
+
+    /// <summary>False once the kernel refused the legacy dump of both TCP families.</summary>
+    internal bool TcpInOneDump => !_legacyRefused;
 
     /// <inheritdoc />
     /// <exception cref="SocketSourceUnavailableException">The netlink socket cannot be opened
@@ -35,8 +47,15 @@ public sealed class SockDiagSource : ISocketSource
             try
             {
                 var result = SourceReadResult.Clean;
-                if ((kinds & SocketKinds.Tcp4) != 0) result = result.Add(Dump(InetDiagRequest.AfInet, SocketProtocol.Tcp, sink));
-                if ((kinds & SocketKinds.Tcp6) != 0) result = result.Add(Dump(InetDiagRequest.AfInet6, SocketProtocol.Tcp, sink));
+                if ((kinds & SocketKinds.Tcp) == SocketKinds.Tcp && DumpTcpBothFamilies(sink) is { } both)
+                {
+                    result = both;
+                }
+                else
+                {
+                    if ((kinds & SocketKinds.Tcp4) != 0) result = result.Add(Dump(InetDiagRequest.AfInet, SocketProtocol.Tcp, sink));
+                    if ((kinds & SocketKinds.Tcp6) != 0) result = result.Add(Dump(InetDiagRequest.AfInet6, SocketProtocol.Tcp, sink));
+                }
                 if ((kinds & SocketKinds.Udp4) != 0) result = result.Add(Dump(InetDiagRequest.AfInet, SocketProtocol.Udp, sink));
                 if ((kinds & SocketKinds.Udp6) != 0) result = result.Add(Dump(InetDiagRequest.AfInet6, SocketProtocol.Udp, sink));
                 return result;
@@ -50,22 +69,58 @@ public sealed class SockDiagSource : ISocketSource
         }
     }
 
+    /// <summary>
+    /// TCP of both families in one legacy dump; null when the kernel answered it with an error,
+    /// its records removed again, so that the caller asks per family and the v2 dumps report
+    /// (or survive) whatever the problem is.
+    /// </summary>
+    private SourceReadResult? DumpTcpBothFamilies(List<SocketRecord> sink)
+    {
+        if (_legacyRefused) return null;
+        uint sequence = ++_sequence;
+        Span<byte> message = stackalloc byte[InetDiagLegacyRequest.MessageSize];
+        new InetDiagLegacyRequest(_tcpExtensions, InetDiagRequest.AllStates).Write(message, sequence);
+
+        int start = sink.Count;
+        var dump = new InetDiagDump(SocketProtocol.Tcp, sequence, InetDiagLegacyRequest.TcpDiagGetSock);
+        using (var socket = OpenSocket())
+        {
+            socket.Send(message);
+            ReceiveAll(socket, dump, sink);
+        }
+        if (dump.Error == 0) return dump.Result;
+
+        // Refused outright (no compat handler, EOPNOTSUPP; an older tcp_diag, EINVAL): never ask
+        // again. Failed part-way: ask per family this time only.
+        _legacyRefused |= sink.Count == start;
+        sink.RemoveRange(start, sink.Count - start);
+        return null;
+    }
+
     private SourceReadResult Dump(byte family, SocketProtocol protocol, List<SocketRecord> sink)
     {
         bool tcp = protocol == SocketProtocol.Tcp;
         var request = new InetDiagRequest(
             family,
             tcp ? InetDiagRequest.IpProtoTcp : InetDiagRequest.IpProtoUdp,
-            tcp ? InetDiagRequest.InfoExtension : (byte)0,
+            tcp ? _tcpExtensions : (byte)0,
             InetDiagRequest.AllStates);
         uint sequence = ++_sequence;
         Span<byte> message = stackalloc byte[InetDiagRequest.MessageSize];
         request.Write(message, sequence);
 
-        using var socket = OpenSocket();
-        socket.Send(message);
-
         var dump = new InetDiagDump(protocol, sequence);
+        using (var socket = OpenSocket())
+        {
+            socket.Send(message);
+            ReceiveAll(socket, dump, sink);
+        }
+        if (dump.Error != 0) return Refused(family, protocol, -dump.Error).Add(dump.Result);
+        return dump.Result;
+    }
+
+    private static void ReceiveAll(NetlinkSocket socket, InetDiagDump dump, List<SocketRecord> sink)
+    {
         while (!dump.IsDone)
         {
             // Dump batches are produced synchronously (in sendto, then in each recv), so once a
@@ -74,8 +129,6 @@ public sealed class SockDiagSource : ISocketSource
             if (batch.IsEmpty) break;
             dump.Add(batch, truncated, sink);
         }
-        if (dump.Error != 0) return Refused(family, protocol, -dump.Error).Add(dump.Result);
-        return dump.Result;
     }
 
     private NetlinkSocket OpenSocket()

@@ -144,4 +144,24 @@ public class InetDiagDumpTests
         Assert.Empty(sink);
         Assert.Equal(0, dump.Malformed);
     }
+
+    [Fact]
+    public void Legacy_dump_takes_tcpdiag_replies_of_both_families_and_only_them()
+    {
+        const ushort TcpDiagGetSock = 18;
+        var v6 = Tcp("::1", 22, "::1", 50000, 1, 2) with { Family = 10 };
+        var sink = new List<SocketRecord>();
+        var dump = new InetDiagDump(SocketProtocol.Tcp, Sequence, InetDiagLegacyRequest.TcpDiagGetSock);
+
+        dump.Add(new SockDiagBatchBuilder()
+            .Message(TcpDiagGetSock, Sequence, SockDiagBatchBuilder.InetDiagPayload(Tcp("10.0.0.1", 1, "10.0.0.2", 2, 1, 1)))
+            .Message(TcpDiagGetSock, Sequence, SockDiagBatchBuilder.InetDiagPayload(v6))
+            .InetDiag(Sequence, Tcp("10.0.0.1", 3, "10.0.0.2", 4, 1, 3)) // SOCK_DIAG_BY_FAMILY: not this dump's
+            .Done(Sequence).ToArray(), false, sink);
+
+        Assert.True(dump.IsDone);
+        Assert.Equal(SourceReadResult.Clean, dump.Result);
+        Assert.Equal([(IpFamily.IPv4, 1ul), (IpFamily.IPv6, 2ul)], sink.Select(r => (r.Family, r.Inode)));
+        Assert.Equal(InetAddress.Parse("::1"), sink[1].Local.Address);
+    }
 }

@@ -50,4 +50,29 @@ public class InetDiagRequestTests
         Assert.Equal(17, buffer[17]);
         Assert.Equal(0, buffer[18]);
     }
+
+    [Fact]
+    public void Writes_a_legacy_tcp_dump_request_byte_for_byte()
+    {
+        Assert.Equal(60, InetDiagLegacyRequest.Size);     // struct inet_diag_req
+        var buffer = new byte[100];
+        buffer.AsSpan().Fill(0xAA);
+
+        int written = new InetDiagLegacyRequest(InetDiagRequest.InfoExtension, 0x0000_0FFF).Write(buffer, sequence: 7);
+
+        Assert.Equal(76, written);
+        var m = buffer.AsSpan(0, written);
+        Assert.Equal(76u, BinaryPrimitives.ReadUInt32LittleEndian(m));           // nlmsg_len
+        Assert.Equal((ushort)18, BinaryPrimitives.ReadUInt16LittleEndian(m[4..])); // TCPDIAG_GETSOCK
+        Assert.Equal((ushort)0x301, BinaryPrimitives.ReadUInt16LittleEndian(m[6..]));
+        Assert.Equal(7u, BinaryPrimitives.ReadUInt32LittleEndian(m[8..]));
+        Assert.Equal(0, m[16]);    // idiag_family: the compat dump uses AF_UNSPEC whatever is here
+        Assert.Equal(0, m[17]);    // idiag_src_len
+        Assert.Equal(0, m[18]);    // idiag_dst_len
+        Assert.Equal(2, m[19]);    // idiag_ext
+        Assert.True(m[20..68].IndexOfAnyExcept((byte)0) < 0, "inet_diag_sockid must be zeroed");
+        Assert.Equal(0x0FFFu, BinaryPrimitives.ReadUInt32LittleEndian(m[68..])); // idiag_states
+        Assert.Equal(0u, BinaryPrimitives.ReadUInt32LittleEndian(m[72..]));      // idiag_dbs
+        Assert.Equal(0xAA, buffer[76]);
+    }
 }

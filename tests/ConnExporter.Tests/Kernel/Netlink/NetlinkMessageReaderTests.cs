@@ -144,4 +144,42 @@ public class NetlinkMessageReaderTests
         Assert.True(reader.IsMalformed);
         Assert.False(reader.IsDone);
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(97)]
+    [InlineData(-4096)]
+    [InlineData(int.MinValue)]
+    [InlineData(int.MaxValue)]
+    public void Error_code_that_is_no_errno_is_malformed_not_an_error(int code)
+    {
+        var reader = new NetlinkMessageReader(new SockDiagBatchBuilder().Error(3, code).ToArray());
+        Assert.False(reader.MoveNext());
+        Assert.True(reader.IsMalformed);
+        Assert.Contains("not a negative errno", reader.Problem);
+        Assert.False(reader.IsDone);
+        Assert.Equal(0, reader.Error);
+    }
+
+    [Fact]
+    public void Error_with_only_its_code_left_of_the_echoed_request_still_counts()
+    {
+        // NETLINK_CAP_ACK or a short forgery: the echoed request header is missing.
+        var reader = new NetlinkMessageReader(new SockDiagBatchBuilder().Message(SockDiagBatchBuilder.NlmsgError, 3, [0xEA, 0xFF, 0xFF, 0xFF]).ToArray());
+        Assert.False(reader.MoveNext());
+        Assert.True(reader.IsDone);
+        Assert.Equal(-22, reader.Error);
+    }
+
+    [Theory]
+    [InlineData(5)]
+    [InlineData(-4096)]
+    [InlineData(int.MinValue)]
+    public void Done_code_that_is_no_errno_ends_the_dump_cleanly(int code)
+    {
+        var reader = new NetlinkMessageReader(new SockDiagBatchBuilder().Done(3, code).ToArray());
+        Assert.False(reader.MoveNext());
+        Assert.True(reader.IsDone);
+        Assert.Equal(0, reader.Error);
+    }
 }

@@ -209,4 +209,41 @@ public class SockDiagSourceTests
             received += n;
         }
     }
+
+    [RootFact]
+    public void One_dump_of_both_tcp_families_reads_what_two_per_family_dumps_read()
+    {
+        using var ns = new NetworkNamespace();
+        var (both, perFamily, result) = ns.RunInside(() =>
+        {
+            using var listener = Tcp(AddressFamily.InterNetwork);
+            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            listener.Listen();
+            using var client = Tcp(AddressFamily.InterNetwork);
+            client.Connect(listener.LocalEndPoint!);
+            using var server = listener.Accept();
+            using var listener6 = Tcp(AddressFamily.InterNetworkV6);
+            listener6.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
+            listener6.Listen();
+            using var client6 = Tcp(AddressFamily.InterNetworkV6);
+            client6.Connect(listener6.LocalEndPoint!);
+            using var server6 = listener6.Accept();
+
+            var source = new SockDiagSource(tcpInfo: false);
+            var one = new List<SocketRecord>();
+            var read = source.Read(SocketKinds.Tcp, one);
+            Assert.True(source.TcpInOneDump, "the kernel refused TCPDIAG_GETSOCK");
+            var two = new List<SocketRecord>();
+            source.Read(SocketKinds.Tcp4, two);
+            source.Read(SocketKinds.Tcp6, two);
+            return (one, two, read);
+        });
+
+        Assert.Equal(SourceReadResult.Clean, result);
+        Assert.Equal(6, both.Count); // per family: a listener and both ends of a connection
+        Assert.Equal(perFamily.OrderBy(r => r.Cookie), both.OrderBy(r => r.Cookie));
+        Assert.Contains(both, r => r.Family == IpFamily.IPv4);
+        Assert.Contains(both, r => r.Family == IpFamily.IPv6);
+        Assert.All(both, r => Assert.Null(r.Tcp));
+    }
 }
