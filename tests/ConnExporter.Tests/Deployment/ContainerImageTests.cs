@@ -14,8 +14,8 @@ namespace ConnExporter.Tests.Deployment;
 ///
 /// Not run here: the eBPF collector in the container. Debian 12's Docker Engine (20.10) refuses
 /// <c>--cap-add BPF</c>/<c>PERFMON</c> ("unknown capability"), so those containers run with
-/// <c>--no-collector.ebpf</c>, as the chart does with ebpf.enabled=false; eBPF under the shipped
-/// capabilities is tested under systemd (tests/ConnExporter.Tests/EndToEnd).
+/// <c>--no-collector.ebpf</c>, as the chart does with ebpf.enabled=false; the eBPF collector
+/// under exactly CAP_BPF + CAP_PERFMON in a container is not run here (docs/kubernetes.md).
 /// </summary>
 public sealed class ContainerImageTests(ContainerImage image) : IClassFixture<ContainerImage>
 {
@@ -73,7 +73,7 @@ public sealed class ContainerImageTests(ContainerImage image) : IClassFixture<Co
         Assert.Equal("healthy", container.WaitForHealth());
     }
 
-    /// <summary>A TCP listener on the host's loopback, held by python3 as the user nobody (65534).</summary>
+    /// <summary>A TCP listener on the host's loopback, held by python3 as the user nobody (65534); Debian's python3, which nobody may run (not a shim in /root).</summary>
     private sealed class ForeignListener : IDisposable
     {
         private readonly Process _process;
@@ -85,7 +85,7 @@ public sealed class ContainerImageTests(ContainerImage image) : IClassFixture<Co
                 RedirectStandardOutput = true,
                 RedirectStandardInput = true,
             };
-            foreach (var a in (string[])["--reuid=65534", "--regid=65534", "--clear-groups", "python3", "-c",
+            foreach (var a in (string[])["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c",
                 "import socket,sys\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen(8)\nprint(s.getsockname()[1],flush=True)\nsys.stdin.read()"])
                 psi.ArgumentList.Add(a);
             _process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start setpriv");
@@ -131,8 +131,10 @@ public sealed class ContainerImageTests(ContainerImage image) : IClassFixture<Co
         private (int Status, string Body) Curl(string path)
         {
             var r = HostCommand.Run("curl", ["-s", "--max-time", "10", "-w", "\n%{http_code}", $"http://127.0.0.1:{_port}{path}"]);
-            var cut = r.Stdout.LastIndexOf('\n');
-            return cut < 0 ? (0, "") : (int.TryParse(r.Stdout[(cut + 1)..], out var code) ? code : 0, r.Stdout[..cut]);
+            // HostCommand ends every line with '\n'; the status code is the last line.
+            var output = r.Stdout.TrimEnd('\n');
+            var cut = output.LastIndexOf('\n');
+            return cut < 0 ? (0, "") : (int.TryParse(output[(cut + 1)..], out var code) ? code : 0, output[..cut]);
         }
 
         public List<ScrapedSample> Scrape()
