@@ -64,8 +64,15 @@ cat >"$work/attach.c" <<'C'
 #include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
-static void stop(int sig) { (void)sig; }
+static volatile sig_atomic_t stopped;
+static void stop(int sig) { (void)sig; stopped = 1; }
 int main(int argc, char **argv) {
+  /* SIGTERM stays blocked until sigsuspend: a kill that arrives while the object loads (seconds
+     on a busy machine) must end the wait below, not be swallowed before it starts. */
+  sigset_t term, waiting;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  sigprocmask(SIG_BLOCK, &term, &waiting);
   signal(SIGTERM, stop);
   struct bpf_object *obj = bpf_object__open_file(argv[1], NULL);
   if (!obj || bpf_object__load(obj)) { fprintf(stderr, "load failed\n"); return 1; }
@@ -73,7 +80,7 @@ int main(int argc, char **argv) {
   if (!p || !bpf_program__attach_trace(p)) { fprintf(stderr, "attach failed\n"); return 1; }
   printf("attached\n");
   fflush(stdout);
-  pause();
+  while (!stopped) sigsuspend(&waiting);
   /* With kernel.bpf_stats_enabled=1 the kernel times every run of the program itself. */
   struct bpf_prog_info info = {0};
   __u32 len = sizeof info;
@@ -93,7 +100,7 @@ for ((r = 0; r < runs; r++)); do
   off+=("$("$work/loop" "$connects")")
   "$work/attach" "$object" >"$work/attached" &
   loader_pid=$!
-  for _ in $(seq 50); do grep -q attached "$work/attached" 2>/dev/null && break; sleep 0.1; done
+  for _ in $(seq 300); do grep -q attached "$work/attached" 2>/dev/null && break; sleep 0.1; done
   grep -q attached "$work/attached" || { echo "could not attach $object" >&2; exit 1; }
   on+=("$("$work/loop" "$connects")")
   kill "$loader_pid"; wait "$loader_pid" 2>/dev/null || true; loader_pid=

@@ -20,12 +20,12 @@ internal static class EbpfPrerequisites
     public static readonly Version MinimumKernel = new(5, 8);
 
     public const string GrantHint =
-        "run as root or grant CAP_BPF and CAP_PERFMON (systemd: AmbientCapabilities=CAP_BPF CAP_PERFMON; containers: --cap-add BPF --cap-add PERFMON)";
+        "run as root or grant CAP_BPF and CAP_PERFMON (systemd: AmbientCapabilities=CAP_BPF CAP_PERFMON, with both in CapabilityBoundingSet= and the bpf system call allowed)";
 
     /// <summary>
     /// The program is a BTF raw tracepoint (<c>tp_btf/inet_sock_set_state</c>): libbpf resolves it
     /// and relocates every field read against <paramref name="btfPath"/>, which Linux 5.8 or
-    /// later exposes when built with CONFIG_DEBUG_INFO_BTF=y (every major distribution's kernel is).
+    /// later exposes when built with CONFIG_DEBUG_INFO_BTF=y (current Debian, Ubuntu, Fedora and RHEL kernels are).
     /// </summary>
     public static string? KernelBtf(Version kernel, string btfPath = KernelBtfPath)
     {
