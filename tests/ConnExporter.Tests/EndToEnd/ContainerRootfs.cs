@@ -50,7 +50,12 @@ public static class ContainerRootfs
         var complete = Path.Combine(directory, ".complete");
         // Another test run (another process) may be building it: one builder at a time.
         using var cacheLock = CacheLock.Acquire(Path.Combine(E2eEnvironment.CacheDirectory, "rootfs.lock"), TimeSpan.FromMinutes(10));
-        if (File.Exists(complete)) return directory;
+        if (File.Exists(complete))
+        {
+            // Marks it in use, so a run of another package list (another branch) keeps it.
+            File.SetLastWriteTimeUtc(complete, DateTime.UtcNow);
+            return directory;
+        }
         RemoveStale(tarball, directory);
         if (!File.Exists(tarball))
         {
@@ -73,12 +78,19 @@ public static class ContainerRootfs
         return directory;
     }
 
-    /// <summary>Rootfs builds of other package lists: superseded, ~250 MB each.</summary>
+    /// <summary>
+    /// Rootfs builds of other package lists, ~250 MB each: superseded once no run has used
+    /// them for a day (a test run of another branch may still be using one now).
+    /// </summary>
     private static void RemoveStale(string tarball, string directory)
     {
+        var unusedSince = DateTime.UtcNow - TimeSpan.FromDays(1);
         foreach (var path in System.IO.Directory.GetFileSystemEntries(E2eEnvironment.CacheDirectory, "rootfs-*"))
         {
             if (path == tarball || path == directory || path.EndsWith(".lock", StringComparison.Ordinal)) continue;
+            var build = path.EndsWith(".tar", StringComparison.Ordinal) ? path[..^".tar".Length] : path;
+            var used = Path.Combine(build, ".complete");
+            if (File.Exists(used) && File.GetLastWriteTimeUtc(used) > unusedSince) continue;
             if (System.IO.Directory.Exists(path)) System.IO.Directory.Delete(path, recursive: true);
             else File.Delete(path);
         }
