@@ -88,8 +88,9 @@ Reproduce (root): `bench/inventory.sh --sizes {args.sizes} --rounds {args.rounds
 One network namespace (loopback only), grown to each size by holder processes (≤ {b.PER_HOLDER}
 sockets each; IPv4 and IPv6 established loopback pairs plus one listener per holder). Inside it,
 `bench/ConnExporter.Bench` (Release, public API, netlink source, TCP only like `ss -t`, {'with' if args.tcp_info else 'without'} tcp_info) runs
-{args.rounds} rounds of: `ss` as a whole command (output to /dev/null), a fresh collector's first
-`Take()`, and one more `Take()` on a reused collector. Medians over the rounds. *first Take* is the
+{args.rounds} rounds of: `ss` as a whole command (output to /dev/null), then in an order that rotates
+each round (so none always follows `ss` or another's garbage) a fresh collector's first `Take()`,
+the bare source read and one more `Take()` on a reused collector. Medians over the rounds. *first Take* is the
 first of a new process (JIT included); *cold* is a fresh collector (empty caches, JIT warm);
 *steady* is the reused collector (caches warm). *dump + parse* is the netlink source's bare
 `Read()` in the same rounds (the kernel's dump and our parsing, nothing else): the floor under

@@ -15,7 +15,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 //   source_ms  median time of the bare source read (kernel dump and parsing, nothing else):
 //              the floor under any Take()
 //
-// Each round runs ss once, one fresh collector once and the steady collector once.
+// Each round runs ss once, then (in rotating order) one fresh collector, the bare source read
+// and the steady collector once each.
 var owners = Arg("owners", "true") == "true";
 int rounds = int.Parse(Arg("rounds", "11"), CultureInfo.InvariantCulture);
 var ssArgs = Arg("ss", owners ? "-tanp" : "-tan");
@@ -49,25 +50,35 @@ int gen0 = 0, gen2 = 0;
 using (var reused = new InventoryCollector(options, NullLogger.Instance))
 {
     reused.Take();
+    // ss opens each round (the pairing); the three of ours then rotate, so that none of them
+    // always runs right after ss (its process start and 40k lines of output cool the caches)
+    // and none always pays for the garbage another left.
+    Action[] ours = [Fresh, Bare, Steady];
     for (int round = 0; round < rounds; round++)
     {
         ss.Add(RunSs(ssArgs));
+        for (int k = 0; k < ours.Length; k++) ours[(round + k) % ours.Length]();
+    }
 
-        using (var fresh = new InventoryCollector(options, NullLogger.Instance))
-        {
-            sw.Restart();
-            fresh.Take();
-            cold.Add(sw.Elapsed.TotalMilliseconds);
-        }
+    void Fresh()
+    {
+        using var fresh = new InventoryCollector(options, NullLogger.Instance);
+        sw.Restart();
+        fresh.Take();
+        cold.Add(sw.Elapsed.TotalMilliseconds);
+    }
 
-        if (source is not null)
-        {
-            sink.Clear();
-            sw.Restart();
-            source.Read(kinds, sink);
-            bare.Add(sw.Elapsed.TotalMilliseconds);
-        }
+    void Bare()
+    {
+        if (source is null) return;
+        sink.Clear();
+        sw.Restart();
+        source.Read(kinds, sink);
+        bare.Add(sw.Elapsed.TotalMilliseconds);
+    }
 
+    void Steady()
+    {
         long before = GC.GetTotalAllocatedBytes(precise: true);
         int g0 = GC.CollectionCount(0), g2 = GC.CollectionCount(2);
         sw.Restart();
