@@ -19,6 +19,8 @@ p.add_argument("--rounds", type=int, default=11,
 p.add_argument("--max-busy", type=float, default=0.3,
                help="before each measurement wait until other work uses at most this CPU fraction (0: don't)")
 p.add_argument("--quiet-timeout", type=int, default=120, help="longest wait for --max-busy, seconds")
+p.add_argument("--tcp-info", action="store_true",
+               help="ask the kernel for tcp_info too (as the exporter's tcpinfo collector does); ss is not")
 p.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
 args = p.parse_args()
 if args.rounds < 10:
@@ -40,7 +42,8 @@ for size in (int(s) for s in args.sizes.split(",")):
         out = os.path.join(scenario.workdir, "bench.json")
         b.wait_for_quiet(args.max_busy, args.quiet_timeout)
         scenario.run_quiet("dotnet", BENCH_DLL, f"--owners={'true' if owners else 'false'}",
-                           "--kinds=tcp", f"--rounds={args.rounds}", f"--out={out}")
+                           "--kinds=tcp", f"--rounds={args.rounds}", f"--out={out}",
+                           f"--tcp-info={'true' if args.tcp_info else 'false'}")
         with open(out) as f:
             return json.load(f)
 
@@ -62,10 +65,11 @@ for r in results:
         s = o["ss_ms"]
         rows.append([f"{r['held']:,}", what,
                      f"`ss {o['ss_args']}` {s:.1f} ({min(o['ss_samples_ms']):.0f}–{max(o['ss_samples_ms']):.0f})",
+                     f"{o['source_ms']:.1f} ({o['source_ms'] / s:.2f}×)",
                      f"{o['first_ms']:.1f}", f"{o['cold_ms']:.1f}", f"{o['steady_ms']:.1f}",
                      f"{o['cold_ms'] / s:.2f}×", f"{o['steady_ms'] / s:.2f}×",
                      f"{o['alloc_bytes_per_steady_take'] / 1048576:.1f}"])
-timing = b.table(["TCP sockets", "ours", "ss median ms (min–max)", "first Take ms", "cold ms",
+timing = b.table(["TCP sockets", "ours", "ss median ms (min–max)", "dump + parse ms (/ ss)", "first Take ms", "cold ms",
                   "steady ms", "cold / ss", "steady / ss", "MB allocated per steady Take"], rows)
 
 trows = []
@@ -79,15 +83,18 @@ body = f"""## Inventory: `InventoryCollector.Take()` vs `ss`
 
 Run: {b.facts_line(facts)}
 
-Reproduce (root): `bench/inventory.sh --sizes {args.sizes} --rounds {args.rounds}`
+Reproduce (root): `bench/inventory.sh --sizes {args.sizes} --rounds {args.rounds}{' --tcp-info' if args.tcp_info else ''}`
 
 One network namespace (loopback only), grown to each size by holder processes (≤ {b.PER_HOLDER}
 sockets each; IPv4 and IPv6 established loopback pairs plus one listener per holder). Inside it,
-`bench/ConnExporter.Bench` (Release, public API, netlink source, TCP only like `ss -t`) runs
-{args.rounds} rounds of: `ss` as a whole command (output to /dev/null), a fresh collector's first
-`Take()`, and one more `Take()` on a reused collector. Medians over the rounds. *first Take* is the
+`bench/ConnExporter.Bench` (Release, public API, netlink source, TCP only like `ss -t`, {'with' if args.tcp_info else 'without'} tcp_info) runs
+{args.rounds} rounds of: `ss` as a whole command (output to /dev/null), then in an order that rotates
+each round (so none always follows `ss` or another's garbage) a fresh collector's first `Take()`,
+the bare source read and one more `Take()` on a reused collector. Medians over the rounds. *first Take* is the
 first of a new process (JIT included); *cold* is a fresh collector (empty caches, JIT warm);
-*steady* is the reused collector (caches warm). Before each measurement the script waits (up to
+*steady* is the reused collector (caches warm). *dump + parse* is the netlink source's bare
+`Read()` in the same rounds (the kernel's dump and our parsing, nothing else): the floor under
+any `Take()`. Before each measurement the script waits (up to
 {args.quiet_timeout} s) until other work uses ≤ {args.max_busy:.0%} of the CPUs: the machine may be shared.
 
 {timing}

@@ -12,8 +12,11 @@ using Microsoft.Extensions.Logging.Abstractions;
 //   cold_ms    median first Take() of a fresh collector (empty caches, JIT warm)
 //   steady_ms  median Take() on one collector reused across rounds (caches warm)
 //   ss_ms      median wall time of the whole `ss` command (fork, exec, dump, print)
+//   source_ms  median time of the bare source read (kernel dump and parsing, nothing else):
+//              the floor under any Take()
 //
-// Each round runs ss once, one fresh collector once and the steady collector once.
+// Each round runs ss once, then (in rotating order) one fresh collector, the bare source read
+// and the steady collector once each.
 var owners = Arg("owners", "true") == "true";
 int rounds = int.Parse(Arg("rounds", "11"), CultureInfo.InvariantCulture);
 var ssArgs = Arg("ss", owners ? "-tanp" : "-tan");
@@ -24,7 +27,10 @@ var kinds = Arg("kinds", "tcp") switch
     "all" => SocketKinds.All,
     var other => throw new ArgumentException($"--kinds: tcp or all, not {other}"),
 };
-var options = new InventoryOptions(Source: Arg("source", SocketSources.Netlink), Kinds: kinds, ResolveOwners: owners);
+// Like `ss -tan`, the kernel is not asked for tcp_info unless --tcp-info=true (the exporter asks
+// only when its tcpinfo collector is on).
+var tcpInfo = Arg("tcp-info", "false") == "true";
+var options = new InventoryOptions(Source: Arg("source", SocketSources.Netlink), Kinds: kinds, ResolveOwners: owners, TcpInfo: tcpInfo);
 
 var sw = Stopwatch.StartNew();
 int sockets;
@@ -36,22 +42,43 @@ RunSs(ssArgs); // warm-up: page cache for the binary and its libraries
 var ss = new List<double>();
 var cold = new List<double>();
 var steady = new List<double>();
+var bare = new List<double>();
+var source = options.Source == SocketSources.Netlink ? new ConnExporter.Kernel.Netlink.SockDiagSource(tcpInfo) : null;
+var sink = new List<SocketRecord>();
 long allocated = 0;
 int gen0 = 0, gen2 = 0;
 using (var reused = new InventoryCollector(options, NullLogger.Instance))
 {
     reused.Take();
+    // ss opens each round (the pairing); the three of ours then rotate, so that none of them
+    // always runs right after ss (its process start and 40k lines of output cool the caches)
+    // and none always pays for the garbage another left.
+    Action[] ours = [Fresh, Bare, Steady];
     for (int round = 0; round < rounds; round++)
     {
         ss.Add(RunSs(ssArgs));
+        for (int k = 0; k < ours.Length; k++) ours[(round + k) % ours.Length]();
+    }
 
-        using (var fresh = new InventoryCollector(options, NullLogger.Instance))
-        {
-            sw.Restart();
-            fresh.Take();
-            cold.Add(sw.Elapsed.TotalMilliseconds);
-        }
+    void Fresh()
+    {
+        using var fresh = new InventoryCollector(options, NullLogger.Instance);
+        sw.Restart();
+        fresh.Take();
+        cold.Add(sw.Elapsed.TotalMilliseconds);
+    }
 
+    void Bare()
+    {
+        if (source is null) return;
+        sink.Clear();
+        sw.Restart();
+        source.Read(kinds, sink);
+        bare.Add(sw.Elapsed.TotalMilliseconds);
+    }
+
+    void Steady()
+    {
         long before = GC.GetTotalAllocatedBytes(precise: true);
         int g0 = GC.CollectionCount(0), g2 = GC.CollectionCount(2);
         sw.Restart();
@@ -64,8 +91,9 @@ using (var reused = new InventoryCollector(options, NullLogger.Instance))
 }
 
 var json = string.Create(CultureInfo.InvariantCulture,
-    $"{{\"owners\":{(owners ? "true" : "false")},\"ss_args\":\"{ssArgs}\",\"sockets\":{sockets},\"rounds\":{rounds}," +
+    $"{{\"owners\":{(owners ? "true" : "false")},\"tcp_info\":{(tcpInfo ? "true" : "false")},\"ss_args\":\"{ssArgs}\",\"sockets\":{sockets},\"rounds\":{rounds}," +
     $"\"first_ms\":{firstMs:F2},\"cold_ms\":{Median(cold):F2},\"steady_ms\":{Median(steady):F2},\"ss_ms\":{Median(ss):F2}," +
+    $"\"source_ms\":{(bare.Count > 0 ? Median(bare) : 0):F2}," +
     $"\"ss_samples_ms\":[{Join(ss)}],\"cold_samples_ms\":[{Join(cold)}],\"steady_samples_ms\":[{Join(steady)}]," +
     $"\"alloc_bytes_per_steady_take\":{allocated / rounds},\"gen0_per_steady_take\":{(double)gen0 / rounds:F2}," +
     $"\"gen2_per_steady_take\":{(double)gen2 / rounds:F2},\"working_set_mb\":{Environment.WorkingSet / 1048576.0:F1}}}");

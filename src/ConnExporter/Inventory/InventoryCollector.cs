@@ -23,6 +23,7 @@ public sealed class InventoryCollector : IDisposable
     private readonly HashSet<ulong> _cookies = [];
     private HashSet<SocketIdentity>? _identities;
     private readonly HashSet<ulong> _inodes = [];
+    private readonly string _procNet;
     private ISocketSource _source;
     private InterfaceTable? _interfaces;
     private volatile bool _interfacesStale = true;
@@ -41,6 +42,7 @@ public sealed class InventoryCollector : IDisposable
     {
         _options = options;
         _logger = logger;
+        _procNet = Path.Combine(options.ProcfsRoot, "net");
         _source = source ?? (options.Source == SocketSources.Procfs ? CreateProcfsSource() : new SockDiagSource(options.TcpInfo));
         _owners = options.ResolveOwners ? new ProcessResolver(options.ProcfsRoot, logger) : null;
         if (options.WatchInterfaces)
@@ -58,6 +60,9 @@ public sealed class InventoryCollector : IDisposable
         var records = new List<SocketRecord>(SizeHint());
         var read = ReadWithFallback(records);
         int duplicates = Deduplicate(records);
+        // The snapshot keeps this list until the next one replaces it: a hint far off (sockets
+        // closed since sockstat was read, or a list that had to grow) must not stay allocated.
+        if (records.Capacity - records.Count > Math.Max(1024, records.Count / 4)) records.TrimExcess();
         var sockets = CollectionsMarshal.AsSpan(records);
 
         // Without change notifications (netlink refused) the table is re-read every time: a
@@ -115,7 +120,7 @@ public sealed class InventoryCollector : IDisposable
     /// </summary>
     private int SizeHint()
     {
-        var counts = ProcNetSockStat.Read(Path.Combine(_options.ProcfsRoot, "net"));
+        var counts = ProcNetSockStat.Read(_procNet);
         long expected = 0;
         if ((_options.Kinds & SocketKinds.Tcp) != 0) expected += (long)counts.Tcp + counts.TcpTimeWait;
         if ((_options.Kinds & SocketKinds.Udp) != 0) expected += counts.Udp;

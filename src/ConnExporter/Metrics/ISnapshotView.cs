@@ -21,7 +21,7 @@ public interface ISnapshotView
 
     /// <summary>
     /// Reads <see cref="SocketRecord.Tcp"/> (struct tcp_info): only then does the netlink source
-    /// ask the kernel for it, which costs about a third of a dump's time at 40k sockets.
+    /// ask the kernel for it: 3.3 times the bytes per socket, ≈ 10 ms more per dump at 40k sockets.
     /// </summary>
     bool NeedsTcpInfo => false;
 

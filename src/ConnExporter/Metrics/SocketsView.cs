@@ -17,11 +17,8 @@ public sealed class SocketsView : ISnapshotView
     {
         // [protocol, family, state]: a fixed table, no dictionary, no allocation.
         Span<int> counts = stackalloc int[2 * 2 * 16];
-        foreach (var c in snapshot.Connections)
-        {
-            var s = c.Socket;
+        foreach (ref readonly var s in snapshot.Connections.Sockets)
             counts[Index(s.Protocol, s.Family, s.State)]++;
-        }
 
         writer.BeginFamily(Sockets, "Sockets in the host's network namespace by protocol, address family and kernel state.", MetricType.Gauge);
         foreach (var protocol in (ReadOnlySpan<SocketProtocol>)[SocketProtocol.Tcp, SocketProtocol.Udp])
