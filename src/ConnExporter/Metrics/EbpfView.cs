@@ -20,6 +20,7 @@ public sealed class EbpfView : ISnapshotView
     public const string Attached = "conn_exporter_ebpf_attached";
     public const string EventsLost = "conn_exporter_ebpf_events_lost_total";
     public const string MapFull = "conn_exporter_ebpf_map_full_total";
+    public const string MapEntriesRetired = "conn_exporter_ebpf_map_entries_retired_total";
 
     private const int Families = 2;
 
@@ -168,6 +169,9 @@ public sealed class EbpfView : ISnapshotView
         writer.BeginFamily(MapFull, "Events not counted because an eBPF map was full.", MetricType.Counter);
         foreach (var m in counts.MapFull.OrderBy(m => m.Map, StringComparer.Ordinal))
             writer.Sample(MapFull, [new Label("map", m.Map)], m.Count);
+        writer.BeginFamily(MapEntriesRetired, "Map entries of cgroups that no longer exist, folded into the exporter's totals and deleted so the maps do not fill up.", MetricType.Counter);
+        foreach (var r in counts.Retired.OrderBy(r => r.Map, StringComparer.Ordinal))
+            writer.Sample(MapEntriesRetired, [new Label("map", r.Map)], r.Count);
     }
 
     private static double Total(ulong[] cells)

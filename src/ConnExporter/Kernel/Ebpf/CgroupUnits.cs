@@ -45,9 +45,33 @@ internal sealed class CgroupUnits
         }
     }
 
-    private void Walk(string root)
+    /// <summary>
+    /// Walks the mount now: the ids of every cgroup that exists (and their units, kept for
+    /// <see cref="Resolve"/>); null when there is no cgroup2 mount or the walk was cut short
+    /// (a partial list would make live cgroups look gone).
+    /// </summary>
+    public HashSet<ulong>? LiveIds()
     {
-        Add(root, "/");
+        if (_root is null) return null;
+        lock (_gate)
+        {
+            var live = new HashSet<ulong>();
+            bool complete = Walk(_root, live);
+            _lastWalk = Stopwatch.GetTimestamp();
+            return complete ? live : null;
+        }
+    }
+
+    /// <summary>Drops a cgroup that is gone and whose map entries were retired.</summary>
+    public void Forget(ulong id)
+    {
+        lock (_gate) _units.Remove(id);
+    }
+
+    /// <summary>Adds every cgroup under the mount; false when an error cut the walk short.</summary>
+    private bool Walk(string root, HashSet<ulong>? live = null)
+    {
+        Add(root, "/", live);
         var options = new EnumerationOptions
         {
             RecurseSubdirectories = true,
@@ -57,21 +81,26 @@ internal sealed class CgroupUnits
         try
         {
             foreach (var directory in Directory.EnumerateDirectories(root, "*", options))
-                Add(directory, directory[root.TrimEnd('/').Length..]);
+                Add(directory, directory[root.TrimEnd('/').Length..], live);
+            return true;
         }
         catch (IOException)
         {
             // A cgroup removed during the walk: what was seen so far is still right.
+            return false;
         }
         catch (UnauthorizedAccessException)
         {
+            return false;
         }
     }
 
-    private void Add(string directory, string cgroupPath)
+    private void Add(string directory, string cgroupPath, HashSet<ulong>? live)
     {
         ulong inode = Inode(directory);
-        if (inode == 0 || _units.ContainsKey(inode)) return;
+        if (inode == 0) return;
+        live?.Add(inode);
+        if (_units.ContainsKey(inode)) return;
         _units[inode] = ProcPidCgroup.UnitOf(cgroupPath) ?? "";
     }
 

@@ -14,7 +14,11 @@ public sealed record ConnEventCounts(
     IReadOnlyList<PidConnects> Pids,
     IReadOnlyList<ProgramAttachment> Programs,
     ulong EventsLost,
-    IReadOnlyList<MapFullCount> MapFull);
+    IReadOnlyList<MapFullCount> MapFull)
+{
+    /// <summary>Map entries of cgroups that are gone, folded into these totals and deleted.</summary>
+    public IReadOnlyList<RetiredEntries> Retired { get; init; } = [];
+}
 
 /// <summary>Connect attempts of one process name in one unit that ended with <paramref name="Result"/>.</summary>
 public readonly record struct ConnectCount(string Process, string Unit, IpFamily Family, ConnectResult Result, ulong Count);
@@ -34,3 +38,6 @@ public readonly record struct ProgramAttachment(string Program, bool Attached);
 
 /// <summary>Updates a map could not take because it was full.</summary>
 public readonly record struct MapFullCount(string Map, ulong Count);
+
+/// <summary>Entries of <paramref name="Map"/> retired because their cgroup was gone.</summary>
+public readonly record struct RetiredEntries(string Map, ulong Count);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 using ConnExporter.Inventory;
@@ -23,6 +24,10 @@ public sealed class EbpfCollector : IDisposable
     private readonly EbpfOptions _options;
     private readonly CgroupUnits _units;
     private readonly CommNames _comms = new();
+    private readonly DeadCgroups _dead = new();
+    private readonly RetiredCounts _retired = new();
+    private readonly ulong[] _retiredEntries = new ulong[3]; // totals, latency, accepts
+    private long _lastRetirement;
     private readonly Lock _readGate = new();
 
     private EbpfCollector(SafeBpfObjectHandle obj, SafeBpfLinkHandle link, BpfMap totals, BpfMap latency,
@@ -192,32 +197,72 @@ public sealed class EbpfCollector : IDisposable
 
     private static string Explain(int errno) => $"{Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})";
 
-    /// <summary>Reads every map. Connects, latencies and accepts are totals since attach.</summary>
+    /// <summary>
+    /// Reads every map. Connects, latencies and accepts are totals since attach: live entries
+    /// plus those retired because their cgroup is gone (see <see cref="DeadCgroups"/>).
+    /// </summary>
     public ConnEventCounts Read()
     {
         lock (_readGate)
         {
+            bool retiring = BeginRetirement();
+            var gone = new List<(BpfMap Map, byte[] Key, ulong Cgroup)>();
+
             var connects = new List<ConnectCount>();
             _totals.ForEach((key, values) =>
             {
+                ulong cgroup = HostOrder.ReadUInt64(key[ConnEventsLayout.ConnectKeyCgroup..]);
                 var family = HostOrder.ReadUInt16(key[ConnEventsLayout.ConnectKeyFamily..]) == ConnEventsLayout.AfInet6 ? IpFamily.IPv6 : IpFamily.IPv4;
                 var result = (ConnectResult)HostOrder.ReadUInt16(key[ConnEventsLayout.ConnectKeyResult..]);
-                connects.Add(new ConnectCount(_comms.Get(key), _units.Resolve(HostOrder.ReadUInt64(key[ConnEventsLayout.ConnectKeyCgroup..])),
-                    family, result, _totals.Sum(values, 0)));
+                var count = new ConnectCount(_comms.Get(key), _units.Resolve(cgroup), family, result, _totals.Sum(values, 0));
+                if (retiring && _dead.IsGone(cgroup))
+                {
+                    _retired.Add(count);
+                    gone.Add((_totals, key.ToArray(), cgroup));
+                }
+                else
+                {
+                    connects.Add(count);
+                }
             });
 
             var latencies = new List<ConnectLatency>();
             _latency.ForEach((key, values) =>
             {
+                ulong cgroup = HostOrder.ReadUInt64(key[ConnEventsLayout.LatencyKeyCgroup..]);
                 var slots = new ulong[ConnEventsLayout.LatencySlots];
                 for (int i = 0; i < slots.Length; i++) slots[i] = _latency.Sum(values, i * 8);
                 double sum = _latency.Sum(values, ConnEventsLayout.LatencyValueSum) / 1e9;
-                latencies.Add(new ConnectLatency(_comms.Get(key), _units.Resolve(HostOrder.ReadUInt64(key[ConnEventsLayout.LatencyKeyCgroup..])), slots, sum));
+                var latency = new ConnectLatency(_comms.Get(key), _units.Resolve(cgroup), slots, sum);
+                if (retiring && _dead.IsGone(cgroup))
+                {
+                    _retired.Add(latency);
+                    gone.Add((_latency, key.ToArray(), cgroup));
+                }
+                else
+                {
+                    latencies.Add(latency);
+                }
             });
 
             var accepts = new List<AcceptCount>();
             _accepts.ForEach((key, values) =>
-                accepts.Add(new AcceptCount(HostOrder.ReadUInt16(key[ConnEventsLayout.AcceptKeyPort..]), _units.Resolve(HostOrder.ReadUInt64(key)), _accepts.Sum(values, 0))));
+            {
+                ulong cgroup = HostOrder.ReadUInt64(key);
+                var accept = new AcceptCount(HostOrder.ReadUInt16(key[ConnEventsLayout.AcceptKeyPort..]), _units.Resolve(cgroup), _accepts.Sum(values, 0));
+                if (retiring && _dead.IsGone(cgroup))
+                {
+                    _retired.Add(accept);
+                    gone.Add((_accepts, key.ToArray(), cgroup));
+                }
+                else
+                {
+                    accepts.Add(accept);
+                }
+            });
+
+            if (retiring) EndRetirement(gone);
+            _retired.AppendTo(connects, latencies, accepts);
 
             var pids = _options.PerPid ? ReadLivePids() : [];
 
@@ -238,8 +283,56 @@ public sealed class EbpfCollector : IDisposable
                 new(ConnEventsLayout.PidsMap, counters[(int)EbpfCounter.PidsFull]),
             };
             return new ConnEventCounts(connects, latencies, accepts, pids, [new ProgramAttachment(ProgramLabel, !_link.IsClosed)],
-                counters[(int)EbpfCounter.NoStart], full);
+                counters[(int)EbpfCounter.NoStart], full)
+            {
+                Retired =
+                [
+                    new(ConnEventsLayout.TotalsMap, _retiredEntries[0]),
+                    new(ConnEventsLayout.LatencyMap, _retiredEntries[1]),
+                    new(ConnEventsLayout.AcceptsMap, _retiredEntries[2]),
+                ],
+            };
         }
+    }
+
+    /// <summary>For tests: how many connect and latency entries in the kernel maps carry <paramref name="comm"/>.</summary>
+    internal int KernelEntriesOf(string comm)
+    {
+        lock (_readGate)
+        {
+            int entries = 0;
+            _totals.ForEach((key, _) => entries += _comms.Get(key) == comm ? 1 : 0);
+            _latency.ForEach((key, _) => entries += _comms.Get(key) == comm ? 1 : 0);
+            return entries;
+        }
+    }
+
+    /// <summary>A retirement pass is due: walk the cgroup mount (a few hundred directories) once.</summary>
+    private bool BeginRetirement()
+    {
+        if (_lastRetirement != 0 && Stopwatch.GetElapsedTime(_lastRetirement) < _options.RetireInterval) return false;
+        _lastRetirement = Stopwatch.GetTimestamp();
+        var live = _units.LiveIds();
+        if (live is null) return false;
+        _dead.BeginPass(live);
+        return true;
+    }
+
+    /// <summary>
+    /// Deletes the entries whose counts were just folded into <see cref="_retired"/>. An event
+    /// between the read and the delete is lost; only a connect already in flight when its cgroup
+    /// went away can land there.
+    /// </summary>
+    private void EndRetirement(List<(BpfMap Map, byte[] Key, ulong Cgroup)> gone)
+    {
+        foreach (var (map, key, _) in gone)
+        {
+            map.Delete(key);
+            int slot = map.Name == _totals.Name ? 0 : map.Name == _latency.Name ? 1 : 2;
+            _retiredEntries[slot]++;
+        }
+        foreach (var (_, _, cgroup) in gone) _units.Forget(cgroup);
+        _dead.EndPass();
     }
 
     /// <summary>

@@ -3,4 +3,11 @@ namespace ConnExporter.Kernel.Ebpf;
 /// <summary>How the eBPF collector starts.</summary>
 /// <param name="PerPid">Also report the original monitor's <c>tcp_connects_by_pid{pid, comm}</c>.</param>
 /// <param name="ProcfsRoot">Where /proc is, for the live-process check of the per-pid metric.</param>
-public sealed record EbpfOptions(bool PerPid = false, string ProcfsRoot = "/proc");
+public sealed record EbpfOptions(bool PerPid = false, string ProcfsRoot = "/proc")
+{
+    /// <summary>
+    /// How often a read walks the cgroup mount to retire the map entries of cgroups that are
+    /// gone (<see cref="DeadCgroups"/>); an entry goes after two walks missed it.
+    /// </summary>
+    public TimeSpan RetireInterval { get; init; } = TimeSpan.FromMinutes(1);
+}

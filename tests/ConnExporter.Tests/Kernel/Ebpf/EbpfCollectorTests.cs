@@ -78,6 +78,72 @@ public sealed class EbpfCollectorTests
     }
 
     /// <summary>
+    /// Every transient unit, session and container gets a new cgroup id, so entries of cgroups
+    /// that are gone must leave the kernel maps or the maps fill up on a long-running host; their
+    /// counts move to user space, so the exported totals do not change.
+    /// </summary>
+    [RootFact]
+    public void RetiresTheEntriesOfACgroupThatIsGoneAndKeepsItsTotals()
+    {
+        var logger = new ListLogger();
+        using var collector = EbpfCollector.TryStart(logger, new EbpfOptions { RetireInterval = TimeSpan.Zero }, out var reason);
+        Assert.True(collector is not null, $"collector did not start: {reason}");
+
+        string comm = $"cxr{Random.Shared.Next(100000, 999999)}";
+        int port = Random.Shared.Next(20000, 60000);
+        var units = new CgroupUnits();
+        Assert.NotNull(units.Root);
+        string unit = $"{comm}.scope";
+        string cgroup = Path.Combine(units.Root!, unit);
+        Directory.CreateDirectory(cgroup);
+        try
+        {
+            using var ns = new NetworkNamespace("cxr");
+            string peer = ns.TunIPv4[..^1] + "2";
+            var child = ns.Start("python3",
+                [TestEnvironment.Fixture("ebpf", "connect_scenario.py"), comm, $"{port}", peer, $"{Established}", $"{Refused}", $"{Timeouts}"]);
+            int pid = int.Parse(ReadLine(child));
+            File.WriteAllText(Path.Combine(cgroup, "cgroup.procs"), $"{pid}");
+            child.StandardInput.WriteLine("go");
+            Assert.Equal("done", ReadLine(child));
+
+            // Every read is a retirement pass here: while the cgroup lives, nothing of it goes.
+            var live = Settled(collector!, comm, port);
+            AssertTotals(live, comm, unit, port);
+            collector!.Read();
+            collector.Read();
+            // 4 connect keys (ipv4 established, refused, timeout; ipv6 established) + 1 latency key.
+            Assert.Equal(5, collector.KernelEntriesOf(comm));
+            ulong retiredBefore = RetiredTotal(collector.Read());
+
+            child.StandardInput.WriteLine("exit");
+            Assert.True(child.WaitForExit(10000));
+            DeleteCgroup(cgroup);
+            Assert.False(Directory.Exists(cgroup), "the cgroup could not be removed");
+
+            // The first pass after the cgroup went misses it once, the second retires it.
+            var first = collector.Read();
+            AssertTotals(first, comm, unit, port);
+            var second = collector.Read();
+            Assert.Equal(0, collector.KernelEntriesOf(comm));
+            Assert.True(RetiredTotal(second) >= retiredBefore + 5, $"retired {RetiredTotal(second)} entries, {retiredBefore} before");
+            AssertTotals(second, comm, unit, port);
+            AssertTotals(collector.Read(), comm, unit, port);
+
+            var text = Render(new EbpfView(collector, null, 100, new DroppedSeries()));
+            Assert.Contains($"conn_tcp_connects_total{{process=\"{comm}\",unit=\"{unit}\",family=\"ipv4\",result=\"refused\"}} {Refused}\n", text);
+            Assert.Matches(@"conn_exporter_ebpf_map_entries_retired_total\{map=""conn_totals""\} [1-9]", text);
+        }
+        finally
+        {
+            DeleteCgroup(cgroup);
+        }
+    }
+
+    private static ulong RetiredTotal(ConnEventCounts counts) =>
+        (ulong)counts.Retired.Where(r => r.Map is "conn_totals" or "conn_latency").Sum(r => (decimal)r.Count);
+
+    /// <summary>
     /// The scenario can see a failed connect's error a moment before the kernel changes the
     /// socket's state (tcp_done_with_error writes sk_err, then calls tcp_done on another CPU
     /// than the one polling), and a loopback server completes its handshake in a softirq that may

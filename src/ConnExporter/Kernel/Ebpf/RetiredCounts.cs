@@ -1,0 +1,54 @@
+using ConnExporter.Inventory;
+
+namespace ConnExporter.Kernel.Ebpf;
+
+/// <summary>
+/// The counts of map entries whose cgroup is gone, kept by their labels (process name, unit,
+/// family, result / port) so the exported counters stay monotonic after the kernel entries are
+/// deleted. Transient units have unique names, so this grows too, far slower than the maps
+/// (one entry per label set, not per cgroup); past <see cref="MaxLabelSets"/> label sets per
+/// family new ones fold into <c>other</c>.
+/// </summary>
+internal sealed class RetiredCounts
+{
+    public const int MaxLabelSets = 16384;
+    private const string Other = "other";
+
+    private readonly Dictionary<(string Process, string Unit, IpFamily Family, ConnectResult Result), ulong> _connects = [];
+    private readonly Dictionary<(string Process, string Unit), (ulong[] Slots, double Sum)> _latencies = [];
+    private readonly Dictionary<(ushort Port, string Unit), ulong> _accepts = [];
+
+    public void Add(ConnectCount c)
+    {
+        var key = (c.Process, c.Unit, c.Family, c.Result);
+        if (!_connects.ContainsKey(key) && _connects.Count >= MaxLabelSets) key = (Other, Other, c.Family, c.Result);
+        _connects[key] = _connects.GetValueOrDefault(key) + c.Count;
+    }
+
+    public void Add(ConnectLatency l)
+    {
+        var key = (l.Process, l.Unit);
+        if (!_latencies.ContainsKey(key) && _latencies.Count >= MaxLabelSets) key = (Other, Other);
+        if (!_latencies.TryGetValue(key, out var h)) h = (new ulong[l.Slots.Length], 0);
+        for (int i = 0; i < h.Slots.Length && i < l.Slots.Length; i++) h.Slots[i] += l.Slots[i];
+        _latencies[key] = (h.Slots, h.Sum + l.SumSeconds);
+    }
+
+    public void Add(AcceptCount a)
+    {
+        var key = (a.Port, a.Unit);
+        if (!_accepts.ContainsKey(key) && _accepts.Count >= MaxLabelSets) key = (a.Port, Other);
+        _accepts[key] = _accepts.GetValueOrDefault(key) + a.Count;
+    }
+
+    /// <summary>Adds the retired totals to a read of the live entries (consumers sum equal labels).</summary>
+    public void AppendTo(List<ConnectCount> connects, List<ConnectLatency> latencies, List<AcceptCount> accepts)
+    {
+        foreach (var ((process, unit, family, result), count) in _connects)
+            connects.Add(new ConnectCount(process, unit, family, result, count));
+        foreach (var ((process, unit), h) in _latencies)
+            latencies.Add(new ConnectLatency(process, unit, (ulong[])h.Slots.Clone(), h.Sum));
+        foreach (var ((port, unit), count) in _accepts)
+            accepts.Add(new AcceptCount(port, unit, count));
+    }
+}
