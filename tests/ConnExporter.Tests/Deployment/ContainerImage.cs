@@ -34,6 +34,9 @@ public sealed class ContainerImage : IDisposable
              "-f", DeploymentFiles.Path("docker", "Dockerfile"), "-t", Tag, E2eEnvironment.RepoRoot],
             TimeSpan.FromMinutes(20));
         BuildLog = r.ToString();
+        // The legacy builder leaves the ~2 GB build stage and the previous tests image behind,
+        // untagged: a developer's disk would lose that much per run.
+        Docker("image", "prune", "--force");
         if (r.ExitCode != 0) throw new InvalidOperationException("docker build failed: " + r);
     }
 
