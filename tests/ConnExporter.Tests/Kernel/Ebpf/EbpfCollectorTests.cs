@@ -39,13 +39,7 @@ public sealed class EbpfCollectorTests
         try
         {
             using var ns = new NetworkNamespace("cxe");
-            string peer = ns.TunIPv4[..^1] + "2"; // 10.n.0.2: on the tun's subnet, nobody answers
-            var child = ns.Start("python3",
-                [TestEnvironment.Fixture("ebpf", "connect_scenario.py"), comm, $"{port}", peer, $"{Established}", $"{Refused}", $"{Timeouts}"]);
-            int pid = int.Parse(ReadLine(child));
-            File.WriteAllText(Path.Combine(cgroup, "cgroup.procs"), $"{pid}");
-            child.StandardInput.WriteLine("go");
-            Assert.Equal("done", ReadLine(child));
+            var child = RunScenario(ns, cgroup, comm, port, out int pid);
 
             var live = Settled(collector!, comm, port);
             AssertTotals(live, comm, unit, port);
@@ -99,13 +93,7 @@ public sealed class EbpfCollectorTests
         try
         {
             using var ns = new NetworkNamespace("cxr");
-            string peer = ns.TunIPv4[..^1] + "2";
-            var child = ns.Start("python3",
-                [TestEnvironment.Fixture("ebpf", "connect_scenario.py"), comm, $"{port}", peer, $"{Established}", $"{Refused}", $"{Timeouts}"]);
-            int pid = int.Parse(ReadLine(child));
-            File.WriteAllText(Path.Combine(cgroup, "cgroup.procs"), $"{pid}");
-            child.StandardInput.WriteLine("go");
-            Assert.Equal("done", ReadLine(child));
+            var child = RunScenario(ns, cgroup, comm, port, out _);
 
             // Every read is a retirement pass here: while the cgroup lives, nothing of it goes.
             var live = Settled(collector!, comm, port);
@@ -138,6 +126,23 @@ public sealed class EbpfCollectorTests
         {
             DeleteCgroup(cgroup);
         }
+    }
+
+    /// <summary>
+    /// Starts connect_scenario.py in <paramref name="ns"/>, moves it into <paramref name="cgroup"/>
+    /// before it connects, and waits until every connect has returned. The child then waits
+    /// for "exit" on its stdin.
+    /// </summary>
+    private static Process RunScenario(NetworkNamespace ns, string cgroup, string comm, int port, out int pid)
+    {
+        string peer = ns.TunIPv4[..^1] + "2"; // 10.n.0.2: on the tun's subnet, nobody answers
+        var child = ns.Start("python3",
+            [TestEnvironment.Fixture("ebpf", "connect_scenario.py"), comm, $"{port}", peer, $"{Established}", $"{Refused}", $"{Timeouts}"]);
+        pid = int.Parse(ReadLine(child));
+        File.WriteAllText(Path.Combine(cgroup, "cgroup.procs"), $"{pid}");
+        child.StandardInput.WriteLine("go");
+        Assert.Equal("done", ReadLine(child));
+        return child;
     }
 
     private static ulong RetiredTotal(ConnEventCounts counts) =>
