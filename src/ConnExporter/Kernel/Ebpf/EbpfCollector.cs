@@ -206,7 +206,7 @@ public sealed class EbpfCollector : IDisposable
         lock (_readGate)
         {
             bool retiring = BeginRetirement();
-            var gone = new List<(BpfMap Map, byte[] Key, ulong Cgroup)>();
+            var gone = new List<(int Map, byte[] Key, ulong Cgroup)>();
 
             var connects = new List<ConnectCount>();
             _totals.ForEach((key, values) =>
@@ -218,7 +218,7 @@ public sealed class EbpfCollector : IDisposable
                 if (retiring && _dead.IsGone(cgroup))
                 {
                     _retired.Add(count);
-                    gone.Add((_totals, key.ToArray(), cgroup));
+                    gone.Add((0, key.ToArray(), cgroup));
                 }
                 else
                 {
@@ -237,7 +237,7 @@ public sealed class EbpfCollector : IDisposable
                 if (retiring && _dead.IsGone(cgroup))
                 {
                     _retired.Add(latency);
-                    gone.Add((_latency, key.ToArray(), cgroup));
+                    gone.Add((1, key.ToArray(), cgroup));
                 }
                 else
                 {
@@ -253,7 +253,7 @@ public sealed class EbpfCollector : IDisposable
                 if (retiring && _dead.IsGone(cgroup))
                 {
                     _retired.Add(accept);
-                    gone.Add((_accepts, key.ToArray(), cgroup));
+                    gone.Add((2, key.ToArray(), cgroup));
                 }
                 else
                 {
@@ -323,15 +323,15 @@ public sealed class EbpfCollector : IDisposable
     /// between the read and the delete is lost; only a connect already in flight when its cgroup
     /// went away can land there.
     /// </summary>
-    private void EndRetirement(List<(BpfMap Map, byte[] Key, ulong Cgroup)> gone)
+    private void EndRetirement(List<(int Map, byte[] Key, ulong Cgroup)> gone)
     {
-        foreach (var (map, key, _) in gone)
+        BpfMap[] maps = [_totals, _latency, _accepts]; // the order of _retiredEntries
+        foreach (var (map, key, cgroup) in gone)
         {
-            map.Delete(key);
-            int slot = map.Name == _totals.Name ? 0 : map.Name == _latency.Name ? 1 : 2;
-            _retiredEntries[slot]++;
+            maps[map].Delete(key);
+            _retiredEntries[map]++;
+            _units.Forget(cgroup);
         }
-        foreach (var (_, _, cgroup) in gone) _units.Forget(cgroup);
         _dead.EndPass();
     }
 

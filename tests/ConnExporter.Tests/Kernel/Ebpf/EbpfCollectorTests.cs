@@ -29,13 +29,8 @@ public sealed class EbpfCollectorTests
         using var collector = EbpfCollector.TryStart(logger, new EbpfOptions(PerPid: true), out var reason);
         Assert.True(collector is not null, $"collector did not start: {reason}");
 
-        string comm = $"cxe{Random.Shared.Next(100000, 999999)}";
         int port = Random.Shared.Next(20000, 60000);
-        var units = new CgroupUnits();
-        Assert.NotNull(units.Root);
-        string unit = $"{comm}.scope";
-        string cgroup = Path.Combine(units.Root!, unit);
-        Directory.CreateDirectory(cgroup);
+        string cgroup = NewScope("cxe", out string comm, out string unit);
         try
         {
             using var ns = new NetworkNamespace("cxe");
@@ -83,13 +78,8 @@ public sealed class EbpfCollectorTests
         using var collector = EbpfCollector.TryStart(logger, new EbpfOptions { RetireInterval = TimeSpan.Zero }, out var reason);
         Assert.True(collector is not null, $"collector did not start: {reason}");
 
-        string comm = $"cxr{Random.Shared.Next(100000, 999999)}";
         int port = Random.Shared.Next(20000, 60000);
-        var units = new CgroupUnits();
-        Assert.NotNull(units.Root);
-        string unit = $"{comm}.scope";
-        string cgroup = Path.Combine(units.Root!, unit);
-        Directory.CreateDirectory(cgroup);
+        string cgroup = NewScope("cxr", out string comm, out string unit);
         try
         {
             using var ns = new NetworkNamespace("cxr");
@@ -126,6 +116,18 @@ public sealed class EbpfCollectorTests
         {
             DeleteCgroup(cgroup);
         }
+    }
+
+    /// <summary>A new cgroup named like a systemd scope for a process named <paramref name="comm"/>.</summary>
+    private static string NewScope(string prefix, out string comm, out string unit)
+    {
+        var units = new CgroupUnits();
+        Assert.NotNull(units.Root);
+        comm = $"{prefix}{Random.Shared.Next(100000, 999999)}";
+        unit = $"{comm}.scope";
+        string cgroup = Path.Combine(units.Root!, unit);
+        Directory.CreateDirectory(cgroup);
+        return cgroup;
     }
 
     /// <summary>
