@@ -112,6 +112,14 @@ public class SockDiagSourceTests
             using var resolver = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
             resolver.Connect(new IPEndPoint(IPAddress.Parse("127.0.0.53"), 53));
 
+            // Bound but neither listening nor connecting: Linux 6.7+ can dump these (the
+            // bound-inactive pseudo-state, a walk of the bind hash), but ss and /proc/net/tcp
+            // do not show them, and neither does the inventory.
+            using var boundOnly = Tcp(AddressFamily.InterNetwork);
+            boundOnly.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            using var boundOnly6 = Tcp(AddressFamily.InterNetworkV6);
+            boundOnly6.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
+
             var sink = new List<SocketRecord>();
             var read = new SockDiagSource().Read(SocketKinds.All, sink);
             string text = ns.Exec("ss", "-H -tuane");
