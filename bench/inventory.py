@@ -21,6 +21,9 @@ p.add_argument("--max-busy", type=float, default=0.3,
 p.add_argument("--quiet-timeout", type=int, default=120, help="longest wait for --max-busy, seconds")
 p.add_argument("--tcp-info", action="store_true",
                help="ask the kernel for tcp_info too (as the exporter's tcpinfo collector does); ss is not")
+p.add_argument("--cpu", type=int, default=(os.cpu_count() or 1) - 1,
+               help="pin the measuring thread, and so every ss it starts, to this CPU (-1: don't); "
+                    "the runtime's helper threads stay free")
 p.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
 args = p.parse_args()
 if args.rounds < 10:
@@ -43,7 +46,7 @@ for size in (int(s) for s in args.sizes.split(",")):
         b.wait_for_quiet(args.max_busy, args.quiet_timeout)
         scenario.run_quiet("dotnet", BENCH_DLL, f"--owners={'true' if owners else 'false'}",
                            "--kinds=tcp", f"--rounds={args.rounds}", f"--out={out}",
-                           f"--tcp-info={'true' if args.tcp_info else 'false'}")
+                           f"--tcp-info={'true' if args.tcp_info else 'false'}", f"--cpu={args.cpu}")
         with open(out) as f:
             return json.load(f)
 
@@ -83,14 +86,14 @@ body = f"""## Inventory: `InventoryCollector.Take()` vs `ss`
 
 Run: {b.facts_line(facts)}
 
-Reproduce (root): `bench/inventory.sh --sizes {args.sizes} --rounds {args.rounds}{' --tcp-info' if args.tcp_info else ''}`
+Reproduce (root): `bench/inventory.sh --sizes {args.sizes} --rounds {args.rounds}{' --tcp-info' if args.tcp_info else ''}{f' --cpu {args.cpu}' if args.cpu != (os.cpu_count() or 1) - 1 else ''}`
 
 One network namespace (loopback only), grown to each size by holder processes (≤ {b.PER_HOLDER}
 sockets each; IPv4 and IPv6 established loopback pairs plus one listener per holder). Inside it,
 `bench/ConnExporter.Bench` (Release, public API, netlink source, TCP only like `ss -t`, {'with' if args.tcp_info else 'without'} tcp_info) runs
 {args.rounds} rounds of: `ss` as a whole command (output to /dev/null), then in an order that rotates
 each round (so none always follows `ss` or another's garbage) a fresh collector's first `Take()`,
-the bare source read and one more `Take()` on a reused collector. Medians over the rounds. *first Take* is the
+the bare source read and one more `Take()` on a reused collector. {f'The measuring thread is pinned to CPU {args.cpu}, and every `ss` it starts inherits that: both run on the same CPU and caches, while the runtime helper threads (JIT, GC) may use the other CPUs.' if args.cpu >= 0 else 'Nothing is pinned: the scheduler places `ss` and the measuring thread.'} Medians over the rounds. *first Take* is the
 first of a new process (JIT included); *cold* is a fresh collector (empty caches, JIT warm);
 *steady* is the reused collector (caches warm). *dump + parse* is the netlink source's bare
 `Read()` in the same rounds (the kernel's dump and our parsing, nothing else): the floor under

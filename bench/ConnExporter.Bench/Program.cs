@@ -30,6 +30,17 @@ var kinds = Arg("kinds", "tcp") switch
 // Like `ss -tan`, the kernel is not asked for tcp_info unless --tcp-info=true (the exporter asks
 // only when its tcpinfo collector is on).
 var tcpInfo = Arg("tcp-info", "false") == "true";
+// --cpu=N pins the measuring thread to CPU N, and with it every ss it starts (a child inherits
+// the affinity of the thread that forks it): ss and our Take() then run on the same CPU with the
+// same caches, while the runtime's helper threads (JIT, GC) stay free to use the others. Without
+// it the scheduler may put ss on a busier CPU than ours, or the other way round.
+int cpu = int.Parse(Arg("cpu", "-1"), CultureInfo.InvariantCulture);
+if (cpu >= 0)
+{
+    ulong mask = 1UL << cpu;
+    if (Affinity.sched_setaffinity(0, sizeof(ulong), ref mask) != 0)
+        throw new InvalidOperationException($"sched_setaffinity(cpu {cpu}) failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+}
 var options = new InventoryOptions(Source: Arg("source", SocketSources.Netlink), Kinds: kinds, ResolveOwners: owners, TcpInfo: tcpInfo);
 
 var sw = Stopwatch.StartNew();
@@ -92,7 +103,7 @@ using (var reused = new InventoryCollector(options, NullLogger.Instance))
 
 var json = string.Create(CultureInfo.InvariantCulture,
     $"{{\"owners\":{(owners ? "true" : "false")},\"tcp_info\":{(tcpInfo ? "true" : "false")},\"ss_args\":\"{ssArgs}\",\"sockets\":{sockets},\"rounds\":{rounds}," +
-    $"\"first_ms\":{firstMs:F2},\"cold_ms\":{Median(cold):F2},\"steady_ms\":{Median(steady):F2},\"ss_ms\":{Median(ss):F2}," +
+    $"\"cpu\":{cpu},\"first_ms\":{firstMs:F2},\"cold_ms\":{Median(cold):F2},\"steady_ms\":{Median(steady):F2},\"ss_ms\":{Median(ss):F2}," +
     $"\"source_ms\":{(bare.Count > 0 ? Median(bare) : 0):F2}," +
     $"\"ss_samples_ms\":[{Join(ss)}],\"cold_samples_ms\":[{Join(cold)}],\"steady_samples_ms\":[{Join(steady)}]," +
     $"\"alloc_bytes_per_steady_take\":{allocated / rounds},\"gen0_per_steady_take\":{(double)gen0 / rounds:F2}," +
@@ -127,4 +138,11 @@ static double Median(List<double> values)
     var sorted = values.Order().ToArray();
     int mid = sorted.Length / 2;
     return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+static partial class Affinity
+{
+    // pid 0: the calling thread (sched_setaffinity(2) works on threads).
+    [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true)]
+    internal static partial int sched_setaffinity(int pid, nint cpusetsize, ref ulong mask);
 }
