@@ -21,13 +21,21 @@ internal sealed class CgroupUnits
     private const int StatxInoOffset = 32; // __u64 stx_ino
 
     private readonly string? _root;
+    private readonly Func<ulong, string?>? _recordedPath;
     private readonly Dictionary<ulong, string> _units = [];
     private readonly Lock _gate = new();
     private long _lastWalk;
 
     /// <param name="root">The cgroup2 mount point; null finds it in /proc/self/mountinfo
     /// (/sys/fs/cgroup on unified hosts, /sys/fs/cgroup/unified on hybrid ones).</param>
-    public CgroupUnits(string? root = null) => _root = root ?? FindCgroup2Mount("/proc/self/mountinfo");
+    /// <param name="recordedPath">The tail of a cgroup's path as recorded while it existed
+    /// ("parent/leaf", from the eBPF program's conn_cgroups map), or null: names the units of
+    /// cgroups that came and went between two walks.</param>
+    public CgroupUnits(string? root = null, Func<ulong, string?>? recordedPath = null)
+    {
+        _root = root ?? FindCgroup2Mount("/proc/self/mountinfo");
+        _recordedPath = recordedPath;
+    }
 
     public string? Root => _root;
 
@@ -38,10 +46,17 @@ internal sealed class CgroupUnits
         lock (_gate)
         {
             if (_units.TryGetValue(id, out var unit)) return unit;
-            if (_lastWalk != 0 && Stopwatch.GetElapsedTime(_lastWalk) < RewalkInterval) return "";
-            Walk(_root);
-            _lastWalk = Stopwatch.GetTimestamp();
-            return _units.GetValueOrDefault(id, "");
+            if (_lastWalk == 0 || Stopwatch.GetElapsedTime(_lastWalk) >= RewalkInterval)
+            {
+                Walk(_root);
+                _lastWalk = Stopwatch.GetTimestamp();
+                if (_units.TryGetValue(id, out unit)) return unit;
+            }
+            // Not on the mount: gone already (a short-lived unit), or created since the last walk.
+            if (_recordedPath?.Invoke(id) is not { } path) return "";
+            unit = ProcPidCgroup.UnitOf(path) ?? "";
+            _units[id] = unit;
+            return unit;
         }
     }
 

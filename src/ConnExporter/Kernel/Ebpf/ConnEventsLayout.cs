@@ -17,6 +17,10 @@ internal static class ConnEventsLayout
     public const string AcceptsMap = "conn_accepts";
     public const string PidsMap = "conn_pids";
     public const string CountersMap = "conn_counters";
+    public const string CgroupsMap = "conn_cgroups";
+
+    /// <summary>The global-data map holding <c>count_pids</c> (a __u32 at offset 0).</summary>
+    public const string ConfigMap = ".rodata.config";
     public const int CounterSlots = 8;
 
     public const int CommLength = 16; // TASK_COMM_LEN
@@ -45,6 +49,11 @@ internal static class ConnEventsLayout
     public const int PidKeySize = 4;
     public const int PidValueSize = 24;
     public const int PidValueComm = 8;
+
+    // __u64 cgroup id -> struct cgroup_names { char leaf[128]; char parent[128]; }
+    public const int CgroupKeySize = 8;
+    public const int CgroupNameLength = 128;
+    public const int CgroupNamesSize = 2 * CgroupNameLength;
 
     // AF_INET, AF_INET6 (include/linux/socket.h)
     public const ushort AfInet = 2;

@@ -21,6 +21,7 @@ public sealed class EbpfCollector : IDisposable
     private readonly BpfMap _accepts;
     private readonly BpfMap _pids;
     private readonly BpfMap _counters;
+    private readonly BpfMap _cgroups;
     private readonly EbpfOptions _options;
     private readonly CgroupUnits _units;
     private readonly CommNames _comms = new();
@@ -31,7 +32,7 @@ public sealed class EbpfCollector : IDisposable
     private readonly Lock _readGate = new();
 
     private EbpfCollector(SafeBpfObjectHandle obj, SafeBpfLinkHandle link, BpfMap totals, BpfMap latency,
-        BpfMap accepts, BpfMap pids, BpfMap counters, EbpfOptions options)
+        BpfMap accepts, BpfMap pids, BpfMap counters, BpfMap cgroups, EbpfOptions options)
     {
         _object = obj;
         _link = link;
@@ -40,8 +41,9 @@ public sealed class EbpfCollector : IDisposable
         _accepts = accepts;
         _pids = pids;
         _counters = counters;
+        _cgroups = cgroups;
         _options = options;
-        _units = new CgroupUnits();
+        _units = new CgroupUnits(recordedPath: RecordedPath);
     }
 
     /// <summary>
@@ -98,6 +100,11 @@ public sealed class EbpfCollector : IDisposable
 
         var obj = Open(elf, out var error);
         if (obj is null) return $"libbpf cannot open {ConnEventsLayout.ResourceName}: {error}";
+        if (!Configure(obj, options))
+        {
+            obj.Dispose();
+            return $"{ConnEventsLayout.ResourceName} lacks its {ConnEventsLayout.ConfigMap} settings: the embedded object does not match this build";
+        }
         int rc = Interop.Libbpf.BpfObjectLoad(obj);
         if (rc != 0)
         {
@@ -111,12 +118,13 @@ public sealed class EbpfCollector : IDisposable
             obj.Dispose();
             return "libbpf cannot count the possible CPUs (/sys/devices/system/cpu/possible)";
         }
-        var maps = new BpfMap?[5];
+        var maps = new BpfMap?[6];
         maps[0] = FindMap(obj, ConnEventsLayout.TotalsMap, ConnEventsLayout.ConnectKeySize, 8, cpus);
         maps[1] = FindMap(obj, ConnEventsLayout.LatencyMap, ConnEventsLayout.LatencyKeySize, ConnEventsLayout.LatencyValueSize, cpus);
         maps[2] = FindMap(obj, ConnEventsLayout.AcceptsMap, ConnEventsLayout.AcceptKeySize, 8, cpus);
         maps[3] = FindMap(obj, ConnEventsLayout.PidsMap, ConnEventsLayout.PidKeySize, ConnEventsLayout.PidValueSize, 1);
         maps[4] = FindMap(obj, ConnEventsLayout.CountersMap, 4, 8, cpus);
+        maps[5] = FindMap(obj, ConnEventsLayout.CgroupsMap, ConnEventsLayout.CgroupKeySize, ConnEventsLayout.CgroupNamesSize, 1);
         if (Array.IndexOf(maps, null) is int missing and >= 0)
         {
             obj.Dispose();
@@ -129,7 +137,7 @@ public sealed class EbpfCollector : IDisposable
             obj.Dispose();
             return $"cannot attach to tracepoint {ProgramLabel}: {error}";
         }
-        collector = new EbpfCollector(obj, link, maps[0]!.Value, maps[1]!.Value, maps[2]!.Value, maps[3]!.Value, maps[4]!.Value, options);
+        collector = new EbpfCollector(obj, link, maps[0]!.Value, maps[1]!.Value, maps[2]!.Value, maps[3]!.Value, maps[4]!.Value, maps[5]!.Value, options);
         return null;
     }
 
@@ -146,6 +154,25 @@ public sealed class EbpfCollector : IDisposable
             error = Explain(Marshal.GetLastPInvokeError());
             obj.Dispose();
             return null;
+        }
+    }
+
+    /// <summary>
+    /// Writes the program's settings (<c>count_pids</c>) into the read-only data it will be
+    /// loaded with; false when the object has no such map.
+    /// </summary>
+    private static unsafe bool Configure(SafeBpfObjectHandle obj, EbpfOptions options)
+    {
+        var name = Encoding.ASCII.GetBytes(ConnEventsLayout.ConfigMap + "\0");
+        fixed (byte* n = name)
+        {
+            nint map = Interop.Libbpf.BpfObjectFindMapByName(obj, n);
+            if (map == 0) return false;
+            nuint size;
+            byte* data = Interop.Libbpf.BpfMapInitialValue(map, &size);
+            if (data is null || size < 4) return false;
+            HostOrder.WriteUInt32(new Span<byte>(data, 4), options.PerPid ? 1u : 0u);
+            return true;
         }
     }
 
@@ -281,6 +308,7 @@ public sealed class EbpfCollector : IDisposable
                 new(ConnEventsLayout.LatencyMap, counters[(int)EbpfCounter.LatencyFull]),
                 new(ConnEventsLayout.AcceptsMap, counters[(int)EbpfCounter.AcceptsFull]),
                 new(ConnEventsLayout.PidsMap, counters[(int)EbpfCounter.PidsFull]),
+                new(ConnEventsLayout.CgroupsMap, counters[(int)EbpfCounter.CgroupsFull]),
             };
             return new ConnEventCounts(connects, latencies, accepts, pids, [new ProgramAttachment(ProgramLabel, !_link.IsClosed)],
                 counters[(int)EbpfCounter.NoStart], full)
@@ -307,6 +335,17 @@ public sealed class EbpfCollector : IDisposable
         }
     }
 
+    /// <summary>For tests: how many per-process entries in the kernel's conn_pids map carry <paramref name="comm"/>.</summary>
+    internal int KernelPidEntriesOf(string comm)
+    {
+        lock (_readGate)
+        {
+            int entries = 0;
+            _pids.ForEach((_, value) => entries += _comms.Get(value[ConnEventsLayout.PidValueComm..]) == comm ? 1 : 0);
+            return entries;
+        }
+    }
+
     /// <summary>A retirement pass is due: walk the cgroup mount (a few hundred directories) once.</summary>
     private bool BeginRetirement()
     {
@@ -321,7 +360,7 @@ public sealed class EbpfCollector : IDisposable
     /// <summary>
     /// Deletes the entries whose counts were just folded into <see cref="_retired"/>. An event
     /// between the read and the delete is lost; only a connect already in flight when its cgroup
-    /// went away can land there.
+    /// went away can land there (and is counted anew, under the unit the program recorded).
     /// </summary>
     private void EndRetirement(List<(int Map, byte[] Key, ulong Cgroup)> gone)
     {
@@ -330,6 +369,7 @@ public sealed class EbpfCollector : IDisposable
         {
             maps[map].Delete(key);
             _retiredEntries[map]++;
+            // Its recorded names stay in conn_cgroups (an LRU map) for a late event to find.
             _units.Forget(cgroup);
         }
         _dead.EndPass();
@@ -353,6 +393,25 @@ public sealed class EbpfCollector : IDisposable
         });
         foreach (var key in dead) _pids.Delete(key);
         return live;
+    }
+
+    /// <summary>"parent/leaf" of a cgroup as the program recorded it at its first connect or
+    /// accept; null when it recorded none.</summary>
+    private string? RecordedPath(ulong cgroup)
+    {
+        Span<byte> key = stackalloc byte[ConnEventsLayout.CgroupKeySize];
+        HostOrder.WriteUInt64(key, cgroup);
+        Span<byte> names = stackalloc byte[ConnEventsLayout.CgroupNamesSize];
+        if (!_cgroups.TryLookup(key, names)) return null;
+        string leaf = CString(names[..ConnEventsLayout.CgroupNameLength]);
+        string parent = CString(names[ConnEventsLayout.CgroupNameLength..]);
+        return leaf.Length == 0 ? null : $"{parent}/{leaf}";
+    }
+
+    private static string CString(ReadOnlySpan<byte> bytes)
+    {
+        int end = bytes.IndexOf((byte)0);
+        return Encoding.UTF8.GetString(end < 0 ? bytes : bytes[..end]);
     }
 
     public void Dispose()

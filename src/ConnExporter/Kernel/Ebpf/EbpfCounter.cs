@@ -10,4 +10,6 @@ internal enum EbpfCounter
     LatencyFull = 3,
     AcceptsFull = 4,
     PidsFull = 5,
+    /// <summary>A cgroup's names could not be recorded: conn_cgroups refused the entry.</summary>
+    CgroupsFull = 6,
 }

@@ -36,4 +36,10 @@ internal static class HostOrder
         if (BitConverter.IsLittleEndian) BinaryPrimitives.WriteUInt32LittleEndian(destination, value);
         else BinaryPrimitives.WriteUInt32BigEndian(destination, value);
     }
+
+    public static void WriteUInt64(Span<byte> destination, ulong value)
+    {
+        if (BitConverter.IsLittleEndian) BinaryPrimitives.WriteUInt64LittleEndian(destination, value);
+        else BinaryPrimitives.WriteUInt64BigEndian(destination, value);
+    }
 }

@@ -37,6 +37,41 @@ public sealed class CgroupUnitsTests
         }
     }
 
+    /// <summary>
+    /// An id the mount does not show (its cgroup already gone) is named from the path tail the
+    /// program recorded; the mount wins for a cgroup it does show.
+    /// </summary>
+    [Fact]
+    public void NamesCgroupsGoneFromTheMountFromTheirRecordedPath()
+    {
+        string root = Directory.CreateTempSubdirectory("cxu-mount").FullName;
+        try
+        {
+            string live = Directory.CreateDirectory(Path.Combine(root, "system.slice", "live.service")).FullName;
+            ulong liveId = Inode(live);
+            var recorded = new Dictionary<ulong, string>
+            {
+                [liveId] = "system.slice/recorded-differently.service",
+                [9_000_000_001] = "system.slice/gone.service",
+                [9_000_000_002] = "gone.service/payload",      // a sub-cgroup of a delegated unit
+                [9_000_000_003] = "user.slice/user-1000.slice", // no service or scope: the slice
+                [9_000_000_004] = "/machine",                    // no unit at all
+            };
+            var units = new CgroupUnits(root, id => recorded.GetValueOrDefault(id));
+
+            Assert.Equal("live.service", units.Resolve(liveId));
+            Assert.Equal("gone.service", units.Resolve(9_000_000_001));
+            Assert.Equal("gone.service", units.Resolve(9_000_000_002));
+            Assert.Equal("user-1000.slice", units.Resolve(9_000_000_003));
+            Assert.Equal("", units.Resolve(9_000_000_004));
+            Assert.Equal("", units.Resolve(9_000_000_005)); // recorded nothing
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     private static ulong Inode(string path)
     {
         var output = NetworkNamespace.Run("stat", $"-c %i \"{path}\"");

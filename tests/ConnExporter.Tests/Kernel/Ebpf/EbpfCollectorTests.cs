@@ -39,6 +39,7 @@ public sealed class EbpfCollectorTests
             var live = Settled(collector!, comm, port);
             AssertTotals(live, comm, unit, port);
             var perPid = Assert.Single(live.Pids, p => p.Comm == comm);
+            Assert.Equal(1, collector!.KernelPidEntriesOf(comm));
             Assert.Equal(pid, perPid.Pid);
             Assert.Equal((ulong)(Established + IPv6Established + Refused + Timeouts), perPid.Count);
             Assert.Contains(live.Programs, p => p.Program == "sock:inet_sock_set_state" && p.Attached);
@@ -111,6 +112,42 @@ public sealed class EbpfCollectorTests
             var text = Render(new EbpfView(collector, null, 100, new DroppedSeries()));
             Assert.Contains($"conn_tcp_connects_total{{process=\"{comm}\",unit=\"{unit}\",family=\"ipv4\",result=\"refused\"}} {Refused}\n", text);
             Assert.Matches(@"conn_exporter_ebpf_map_entries_retired_total\{map=""conn_totals""\} [1-9]", text);
+        }
+        finally
+        {
+            DeleteCgroup(cgroup);
+        }
+    }
+
+    /// <summary>
+    /// A unit that starts, connects and ends between two scrapes (a timer's service, a short
+    /// systemd-run) is gone from the cgroup mount by the time its counts are read: the program
+    /// recorded its cgroup's name at the first connect, so the counts still carry the unit.
+    /// Without --collector.ebpf.per-pid the program keeps no per-process entries at all.
+    /// </summary>
+    [RootFact]
+    public void NamesTheUnitOfACgroupThatCameAndWentBetweenTwoReads()
+    {
+        var logger = new ListLogger();
+        using var collector = EbpfCollector.TryStart(logger, new EbpfOptions(), out var reason);
+        Assert.True(collector is not null, $"collector did not start: {reason}");
+
+        int port = Random.Shared.Next(20000, 60000);
+        string cgroup = NewScope("cxn", out string comm, out string unit);
+        try
+        {
+            using var ns = new NetworkNamespace("cxn");
+            var child = RunScenario(ns, cgroup, comm, port, out _);
+            child.StandardInput.WriteLine("exit");
+            Assert.True(child.WaitForExit(10000));
+            DeleteCgroup(cgroup);
+            Assert.False(Directory.Exists(cgroup), "the cgroup could not be removed");
+
+            // The first read walks the mount, which no longer has the cgroup.
+            var counts = Settled(collector!, comm, port);
+            AssertTotals(counts, comm, unit, port);
+            Assert.Equal(0, collector!.KernelPidEntriesOf(comm));
+            Assert.Empty(counts.Pids);
         }
         finally
         {

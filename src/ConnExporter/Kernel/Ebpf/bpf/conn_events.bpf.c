@@ -30,10 +30,29 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 // against the kernel's own types (a fault reads as zero), not bpf_probe_read calls.
 struct kernfs_node {
 	__u64 id;
+	const char *name;
+} __attribute__((preserve_access_index));
+
+struct cgroup;
+
+struct cgroup_subsys_state {
+	struct cgroup *cgroup;
+	struct cgroup_subsys_state *parent;
 } __attribute__((preserve_access_index));
 
 struct cgroup {
+	struct cgroup_subsys_state self;
 	struct kernfs_node *kn;
+} __attribute__((preserve_access_index));
+
+// include/linux/cgroup-defs.h, include/linux/sched.h: the task's cgroup v2 cgroup, whose
+// kernfs node id is what bpf_get_current_cgroup_id returns.
+struct css_set {
+	struct cgroup *dfl_cgrp;
+} __attribute__((preserve_access_index));
+
+struct task_struct {
+	struct css_set *cgroups;
 } __attribute__((preserve_access_index));
 
 struct sock_cgroup_data {
@@ -81,7 +100,15 @@ struct sock {
 #define COUNTER_LATENCY_FULL 3
 #define COUNTER_ACCEPTS_FULL 4
 #define COUNTER_PIDS_FULL 5
+#define COUNTER_CGROUPS_FULL 6
 #define COUNTER_SLOTS 8
+
+// Set by user space before load (libbpf's initial value of the .rodata.config map): the
+// verifier then drops the per-process bookkeeping from the program when it is off.
+const volatile __u32 count_pids SEC(".rodata.config") = 0;
+
+// Long enough for the longest unit names seen in practice: cri-containerd-<64 hex>.scope is 85.
+#define CGROUP_NAME_LEN 128
 
 // Latency buckets: upper bounds in nanoseconds, 100 us .. 10 s; slot LATENCY_BOUNDS is +Inf.
 #define LATENCY_BOUNDS 16
@@ -125,6 +152,14 @@ struct pid_value {
 	char comm[16];
 };
 
+// The last two components of a cgroup's path, as they were while the cgroup existed: user space
+// names units from the cgroup mount, which no longer shows a cgroup that came and went between
+// two scrapes (a timer's service, a short systemd-run, a finished pod).
+struct cgroup_names {
+	char leaf[CGROUP_NAME_LEN];
+	char parent[CGROUP_NAME_LEN];
+};
+
 // Connects in flight, by socket address. LRU: a socket whose end is never seen must not pin a slot.
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -163,6 +198,24 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pid_value);
 } conn_pids SEC(".maps");
+
+// Names by cgroup id, recorded at a cgroup's first connect or accept. User space looks a name up
+// only for a cgroup it no longer finds on the mount, at the next read; LRU, so that only a host
+// that starts more than 2048 connecting cgroups between two scrapes loses (the oldest) names.
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 2048);
+	__type(key, __u64);
+	__type(value, struct cgroup_names);
+} conn_cgroups SEC(".maps");
+
+// Room to build a cgroup_names: 256 bytes is half the BPF stack.
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cgroup_names);
+} conn_scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -265,6 +318,47 @@ static __always_inline void record_pid(__u32 tgid, const char *comm)
 		count(COUNTER_PIDS_FULL);
 }
 
+// The cgroup each CPU recorded or found last: most connects come from a cgroup that connected
+// just before, and an array lookup is much cheaper than the hash lookup it saves.
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} conn_cgroup_last SEC(".maps");
+
+// True when the cgroup's names are recorded already (or cannot be); remembers it as this CPU's last.
+static __always_inline int cgroup_known(__u64 id)
+{
+	__u32 zero = 0;
+	__u64 *last = bpf_map_lookup_elem(&conn_cgroup_last, &zero);
+	if (!last || id == 0 || *last == id)
+		return 1;
+	*last = id;
+	return bpf_map_lookup_elem(&conn_cgroups, &id) != 0;
+}
+
+// Records a cgroup's name and its parent's (probe reads: only on a cgroup's first event).
+static __always_inline void record_cgroup(__u64 id, const struct cgroup *cg)
+{
+	__u32 zero = 0;
+	struct cgroup_names *names = bpf_map_lookup_elem(&conn_scratch, &zero);
+	if (!names || !cg)
+		return;
+	names->leaf[0] = 0;
+	names->parent[0] = 0;
+	const char *leaf = BPF_CORE_READ(cg, kn, name);
+	if (leaf)
+		bpf_probe_read_kernel_str(names->leaf, sizeof(names->leaf), leaf);
+	const struct cgroup *parent = BPF_CORE_READ(cg, self.parent, cgroup);
+	const char *up = parent ? BPF_CORE_READ(parent, kn, name) : 0;
+	if (up)
+		bpf_probe_read_kernel_str(names->parent, sizeof(names->parent), up);
+	if (bpf_map_update_elem(&conn_cgroups, &id, names, BPF_NOEXIST) != 0 &&
+	    !bpf_map_lookup_elem(&conn_cgroups, &id))
+		count(COUNTER_CGROUPS_FULL);
+}
+
 static __always_inline __u16 classify(const struct sock *sk)
 {
 	switch (sk->sk_err) {
@@ -284,7 +378,11 @@ static __always_inline __u64 socket_cgroup(const struct sock *sk)
 	// Linux 5.8 .. 5.14 kept a tagged word here instead of the pointer: no cgroup, no unit.
 	if (!bpf_core_field_exists(sk->sk_cgrp_data.cgroup))
 		return 0;
-	return sk->sk_cgrp_data.cgroup->kn->id;
+	const struct cgroup *cg = sk->sk_cgrp_data.cgroup;
+	__u64 id = cg->kn->id;
+	if (!cgroup_known(id))
+		record_cgroup(id, cg);
+	return id;
 }
 
 // include/trace/events/sock.h: TP_PROTO(const struct sock *sk, const int oldstate, const int newstate)
@@ -304,7 +402,13 @@ int BPF_PROG(on_inet_sock_set_state, const struct sock *sk, const int oldstate, 
 		bpf_get_current_comm(s.comm, sizeof(s.comm));
 		if (bpf_map_update_elem(&conn_start, &skaddr, &s, BPF_ANY) != 0)
 			count(COUNTER_START_FULL);
-		record_pid(s.tgid, s.comm);
+		if (!cgroup_known(s.cgroup_id)) {
+			// bpf_get_current_task, not _btf (5.11+): probe reads keep Linux 5.8 working.
+			struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+			record_cgroup(s.cgroup_id, BPF_CORE_READ(task, cgroups, dfl_cgrp));
+		}
+		if (count_pids)
+			record_pid(s.tgid, s.comm);
 		return 0;
 	}
 
