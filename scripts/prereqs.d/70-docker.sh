@@ -8,7 +8,10 @@
 #
 # systemd is not PID 1 on these machines, so the package's docker.service does not start:
 # start dockerd here when no daemon answers, and wait for it.
-require_packages docker.io mmdebstrap ca-certificates
+# - podman (with jq): runs the same image with CAP_BPF and CAP_PERFMON, which Docker 20.10
+#   does not know, under the runtime's default seccomp profile and under docs/kubernetes.md's
+#   recipe for one that allows bpf(2) (jq edits the default profile).
+require_packages docker.io mmdebstrap ca-certificates podman jq
 if [ "$(id -u)" -eq 0 ] && command -v dockerd >/dev/null && ! docker info >/dev/null 2>&1; then
   mkdir -p /var/log/conn-exporter-tests
   setsid dockerd >/var/log/conn-exporter-tests/dockerd.log 2>&1 < /dev/null &

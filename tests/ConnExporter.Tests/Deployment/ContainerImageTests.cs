@@ -12,12 +12,12 @@ namespace ConnExporter.Tests.Deployment;
 /// witness: its process name reaches the metrics only through the host pid namespace and the
 /// two capabilities.
 ///
-/// Not run here: the eBPF collector in the container. Debian 12's Docker Engine (20.10) refuses
-/// <c>--cap-add BPF</c>/<c>PERFMON</c> ("unknown capability"), so those containers run with
-/// <c>--no-collector.ebpf</c>, as the chart does with ebpf.enabled=false; the eBPF collector
-/// under exactly CAP_BPF + CAP_PERFMON in a container is not run here (docs/kubernetes.md).
+/// Debian 12's Docker Engine (20.10) refuses <c>--cap-add BPF</c>/<c>PERFMON</c> ("unknown
+/// capability"), so these containers run with <c>--no-collector.ebpf</c>, as the chart does with
+/// ebpf.enabled=false; the eBPF collector in the container, under exactly CAP_BPF + CAP_PERFMON,
+/// runs in the same image under podman (ContainerImageTests.Podman.cs).
 /// </summary>
-public sealed class ContainerImageTests(ContainerImage image) : IClassFixture<ContainerImage>
+public sealed partial class ContainerImageTests(ContainerImage image) : IClassFixture<ContainerImage>
 {
     private static readonly string[] OwnerCaps = ["--cap-drop", "ALL", "--cap-add", "DAC_READ_SEARCH", "--cap-add", "SYS_PTRACE"];
 

@@ -109,7 +109,7 @@ public sealed class EbpfCollector : IDisposable
         if (rc != 0)
         {
             obj.Dispose();
-            return LoadFailure(-rc);
+            return LoadFailure(-rc, status);
         }
 
         int cpus = Interop.Libbpf.LibbpfNumPossibleCpus();
@@ -176,12 +176,13 @@ public sealed class EbpfCollector : IDisposable
         }
     }
 
-    private static string LoadFailure(int errno)
+    private static string LoadFailure(int errno, string procSelfStatus)
     {
         var detail = LibbpfLog.LastWarning;
         var reason = errno switch
         {
-            (int)Interop.Errno.EPERM or (int)Interop.Errno.EACCES => $"the kernel refused to load the programs ({Explain(errno)}): {EbpfPrerequisites.GrantHint}",
+            (int)Interop.Errno.EPERM or (int)Interop.Errno.EACCES =>
+                $"the kernel refused to load the programs ({Explain(errno)}): {EbpfPrerequisites.SeccompRefusal(procSelfStatus) ?? EbpfPrerequisites.GrantHint}",
             _ => $"libbpf cannot load {ConnEventsLayout.ResourceName}: {Explain(errno)} (the kernel's BTF at {EbpfPrerequisites.KernelBtfPath} must describe the {ConnEventsLayout.TracepointName} tracepoint)",
         };
         return detail is null ? reason : $"{reason}; libbpf: {detail}";

@@ -59,4 +59,26 @@ internal static class EbpfPrerequisites
         if (!Has(CapPerfmon)) missing.Add("CAP_PERFMON");
         return $"missing {string.Join(" and ", missing)}: {GrantHint}";
     }
+
+    /// <summary>
+    /// What a refused load (EPERM/EACCES) means when the capabilities are there: with a seccomp
+    /// filter on this process (<c>Seccomp: 2</c> in <c>/proc/self/status</c>) the filter most
+    /// likely refused the bpf system call, which container runtimes' default profiles allow only
+    /// with CAP_SYS_ADMIN (podman and CRI-O, Docker before 23, containerd before its 2022 change);
+    /// null when no filter is on.
+    /// </summary>
+    public static string? SeccompRefusal(string procSelfStatus)
+    {
+        foreach (var line in procSelfStatus.Split('\n'))
+        {
+            if (!line.StartsWith("Seccomp:", StringComparison.Ordinal)) continue;
+            if (line.AsSpan("Seccomp:".Length).Trim() is not "2") return null;
+            return "CAP_BPF and CAP_PERFMON are held, but a seccomp filter is on and most likely refused the bpf system call: " +
+                "a container runtime's default profile allows bpf(2) only with CAP_SYS_ADMIN on podman, CRI-O, Docker < 23 and older containerd; " +
+                "give the container a seccomp profile that allows bpf and perf_event_open (Kubernetes: securityContext.seccompProfile type Localhost, " +
+                "see docs/kubernetes.md), or turn the collector off with --no-collector.ebpf; " +
+                "under systemd, SystemCallFilter= must allow bpf";
+        }
+        return null;
+    }
 }

@@ -56,4 +56,30 @@ public sealed class EbpfPrerequisitesTests
         Assert.Contains("5.8", reason);
         Assert.Null(EbpfPrerequisites.KernelBtf(new Version(5, 8), EbpfPrerequisites.KernelBtfPath));
     }
+
+    [Theory]
+    [InlineData("Name:\tconn-exporter\nSeccomp:\t2\nSeccomp_filters:\t1\n", true)]
+    [InlineData("Name:\tconn-exporter\nSeccomp:\t0\n", false)]
+    [InlineData("Name:\tconn-exporter\nSeccomp:\t1\n", false)]   // strict mode would have killed us long before
+    [InlineData("Name:\tconn-exporter\n", false)]                 // kernel without CONFIG_SECCOMP
+    public void A_refused_load_under_a_seccomp_filter_names_the_filter_and_the_fix(string status, bool filtered)
+    {
+        var reason = EbpfPrerequisites.SeccompRefusal(status);
+        if (!filtered)
+        {
+            Assert.Null(reason);
+            return;
+        }
+        Assert.NotNull(reason);
+        Assert.DoesNotContain('\n', reason);
+        Assert.Contains("seccomp filter", reason);
+        Assert.Contains("bpf", reason);
+        Assert.Contains("Localhost", reason);
+        Assert.Contains("--no-collector.ebpf", reason);
+    }
+
+    /// <summary>This test process's own status line parses (root, no filter: the suite runs unconfined).</summary>
+    [Fact]
+    public void This_process_status_has_a_seccomp_line() =>
+        Assert.Contains(File.ReadAllText("/proc/self/status").Split('\n'), l => l.StartsWith("Seccomp:", StringComparison.Ordinal));
 }
