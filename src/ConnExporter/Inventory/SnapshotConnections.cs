@@ -8,7 +8,7 @@ namespace ConnExporter.Inventory;
 /// (owned, not copied), their tcp_info when it was asked for, and their compact
 /// <see cref="SocketEnrichment"/>. A <see cref="Connection"/> is assembled when read, so a
 /// snapshot of 40k sockets costs one record list and a 24-byte entry per socket (and 40 bytes of
-/// tcp_info when asked) instead of a second, 176-byte copy of each.
+/// tcp_info when asked) instead of a second, 152-byte copy of each.
 /// </summary>
 /// <remarks>Enumerate with <c>foreach</c> on this type (not through the interface) to use the
 /// struct enumerator, which allocates nothing.</remarks>
