@@ -56,6 +56,8 @@ var steady = new List<double>();
 var bare = new List<double>();
 var source = options.Source == SocketSources.Netlink ? new ConnExporter.Kernel.Netlink.SockDiagSource(tcpInfo) : null;
 var sink = new List<SocketRecord>();
+// Where Take() keeps tcp_info when it asks for it: the bare read does the same work.
+var tcpSink = tcpInfo ? new List<TcpHealth?>() : null;
 long allocated = 0;
 int gen0 = 0, gen2 = 0;
 using (var reused = new InventoryCollector(options, NullLogger.Instance))
@@ -83,8 +85,9 @@ using (var reused = new InventoryCollector(options, NullLogger.Instance))
     {
         if (source is null) return;
         sink.Clear();
+        tcpSink?.Clear();
         sw.Restart();
-        source.Read(kinds, sink);
+        source.Read(kinds, sink, tcpSink);
         bare.Add(sw.Elapsed.TotalMilliseconds);
     }
 

@@ -40,7 +40,7 @@ public static class ConnectionsJsonWriter
             json.WriteEndArray();
             WriteNullable(json, "unit", Unit(c));
             WriteNullable(json, "container", Container(c));
-            if (s.Tcp is { } t)
+            if (c.Tcp is { } t)
             {
                 json.WriteStartObject("tcp_info");
                 json.WriteNumber("rtt_us", t.RttMicros);

@@ -14,9 +14,13 @@ public interface ISocketSource
     /// kernel does not have (IPv6 disabled) yields nothing, not an error. Records the kernel
     /// gave in a shape that cannot be parsed are skipped and counted in the result.
     /// </summary>
+    /// <param name="tcp">When not null, receives one entry per record appended to
+    /// <paramref name="sink"/>, at the same index: the socket's tcp_info, or null where there is
+    /// none (UDP, TIME_WAIT and request sockets, a source that cannot read it, a source not told
+    /// to ask for it). Null when the caller reads no tcp_info: nothing is kept for it then.</param>
     /// <exception cref="SocketSourceUnavailableException">The source cannot be used at all
     /// here (netlink refused, /proc/net unreadable); the caller may fall back to another.</exception>
-    SourceReadResult Read(SocketKinds kinds, List<SocketRecord> sink);
+    SourceReadResult Read(SocketKinds kinds, List<SocketRecord> sink, List<TcpHealth?>? tcp = null);
 }
 
 /// <summary>What a read skipped, so it can be counted and logged rather than thrown.</summary>

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
+using System.Runtime.InteropServices;
 
 namespace ConnExporter.Inventory;
 
@@ -8,6 +9,10 @@ namespace ConnExporter.Inventory;
 /// socket record carries its endpoints without a heap object per address.
 /// IPv4 is stored in the first 4 bytes.
 /// </summary>
+/// <remarks>Packed to 4 bytes: 20 instead of 24, so that an <see cref="InetEndpoint"/> (address
+/// and port) takes 24 bytes instead of 32, twice in every <see cref="SocketRecord"/>. At an
+/// 8-byte aligned offset, as in a socket record, both halves stay 8-byte aligned.</remarks>
+[StructLayout(LayoutKind.Sequential, Pack = 4)]
 public readonly record struct InetAddress
 {
     // Network byte order: _hi holds bytes 0..7, _lo bytes 8..15.

@@ -12,7 +12,8 @@ namespace ConnExporter.Inventory;
 /// shares one in-flight collection among concurrent scrapes).
 /// </summary>
 /// <remarks>Each snapshot owns the record list its source filled (sized from
-/// /proc/net/sockstat, so it is allocated once, not grown) and a 24-byte enrichment per socket;
+/// /proc/net/sockstat, so it is allocated once, not grown), the parallel tcp_info list when
+/// <see cref="InventoryOptions.TcpInfo"/> asked for one, and a 24-byte enrichment per socket;
 /// nothing per socket is copied or kept here between collections but the dedupe and inode sets.</remarks>
 public sealed class InventoryCollector : IDisposable
 {
@@ -57,12 +58,18 @@ public sealed class InventoryCollector : IDisposable
 
     public Snapshot Take()
     {
-        var records = new List<SocketRecord>(SizeHint());
-        var read = ReadWithFallback(records);
-        int duplicates = Deduplicate(records);
-        // The snapshot keeps this list until the next one replaces it: a hint far off (sockets
+        int hint = SizeHint();
+        var records = new List<SocketRecord>(hint);
+        // tcp_info only when a view reads it: otherwise no list at all, not one of nulls.
+        var tcp = _options.TcpInfo ? new List<TcpHealth?>(hint) : null;
+        var read = ReadWithFallback(records, tcp);
+        if (tcp is not null && tcp.Count != records.Count)
+            throw new InvalidOperationException($"socket source {_source.Name} returned {tcp.Count} tcp_info entries for {records.Count} sockets");
+        int duplicates = Deduplicate(records, tcp);
+        // The snapshot keeps these lists until the next one replaces them: a hint far off (sockets
         // closed since sockstat was read, or a list that had to grow) must not stay allocated.
-        if (records.Capacity - records.Count > Math.Max(1024, records.Count / 4)) records.TrimExcess();
+        TrimIfOversized(records);
+        if (tcp is not null) TrimIfOversized(tcp);
         var sockets = CollectionsMarshal.AsSpan(records);
 
         // Without change notifications (netlink refused) the table is re-read every time: a
@@ -109,7 +116,7 @@ public sealed class InventoryCollector : IDisposable
 
         var stats = new SnapshotStats(_source.Name, read.Malformed, duplicates, unknownInterfaces,
             owners is not null, owners?.ProcessesDenied ?? 0);
-        return new Snapshot(new SnapshotConnections(records, enrichment), stats, DateTimeOffset.UtcNow);
+        return new Snapshot(new SnapshotConnections(records, tcp, enrichment), stats, DateTimeOffset.UtcNow);
     }
 
     /// <summary>
@@ -127,11 +134,11 @@ public sealed class InventoryCollector : IDisposable
         return (int)Math.Min(expected + expected / 16 + 64, Array.MaxLength / 2);
     }
 
-    private SourceReadResult ReadWithFallback(List<SocketRecord> records)
+    private SourceReadResult ReadWithFallback(List<SocketRecord> records, List<TcpHealth?>? tcp)
     {
         try
         {
-            return _source.Read(_options.Kinds, records);
+            return _source.Read(_options.Kinds, records, tcp);
         }
         catch (SocketSourceUnavailableException e) when (_source is SockDiagSource)
         {
@@ -141,7 +148,8 @@ public sealed class InventoryCollector : IDisposable
                 e.Message, Path.Combine(_options.ProcfsRoot, "net"));
             _source = CreateProcfsSource();
             records.Clear();
-            return _source.Read(_options.Kinds, records);
+            tcp?.Clear();
+            return _source.Read(_options.Kinds, records, tcp);
         }
     }
 
@@ -151,11 +159,13 @@ public sealed class InventoryCollector : IDisposable
     /// A dump is not atomic: a socket can appear twice when the table changes under it. Keep
     /// the first sighting. The cookie names a socket uniquely (for the kernel's lifetime, across
     /// protocols) where the source provides one; procfs rows have none and fall back to the
-    /// protocol, 4-tuple and inode, which is what a repeated row shares.
+    /// protocol, 4-tuple and inode, which is what a repeated row shares. The tcp_info list, when
+    /// there is one, is compacted in the same pass so that each entry stays with its socket.
     /// </summary>
-    private int Deduplicate(List<SocketRecord> records)
+    private int Deduplicate(List<SocketRecord> records, List<TcpHealth?>? tcp)
     {
         var sockets = CollectionsMarshal.AsSpan(records);
+        var health = CollectionsMarshal.AsSpan(tcp);
         _cookies.Clear();
         _cookies.EnsureCapacity(sockets.Length);
         _identities?.Clear();
@@ -167,14 +177,25 @@ public sealed class InventoryCollector : IDisposable
                 ? _cookies.Add(r.Cookie)
                 : (_identities ??= []).Add(SocketIdentity.Of(r));
             if (!first) continue;
-            if (write != read) sockets[write] = r;
+            if (write != read)
+            {
+                sockets[write] = r;
+                if (!health.IsEmpty) health[write] = health[read];
+            }
             write++;
         }
         int duplicates = sockets.Length - write;
         records.RemoveRange(write, duplicates);
+        tcp?.RemoveRange(write, duplicates);
         TrimIfOversized(_cookies, write);
         if (_identities is not null) TrimIfOversized(_identities, write);
         return duplicates;
+    }
+
+    /// <summary>Gives back a list's capacity far beyond its count (at least 1024 entries, a quarter).</summary>
+    private static void TrimIfOversized<T>(List<T> list)
+    {
+        if (list.Capacity - list.Count > Math.Max(1024, list.Count / 4)) list.TrimExcess();
     }
 
     /// <summary>

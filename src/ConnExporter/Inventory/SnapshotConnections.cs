@@ -4,23 +4,35 @@ using System.Runtime.InteropServices;
 namespace ConnExporter.Inventory;
 
 /// <summary>
-/// The connections of a snapshot, stored as two parallel arrays: the records the source read
-/// (owned, not copied) and their compact <see cref="SocketEnrichment"/>. A
-/// <see cref="Connection"/> is assembled when read, so a snapshot of 40k sockets costs one
-/// record list and a 24-byte entry per socket instead of a second, 184-byte copy of each.
+/// The connections of a snapshot, stored as parallel arrays: the records the source read
+/// (owned, not copied), their tcp_info when it was asked for, and their compact
+/// <see cref="SocketEnrichment"/>. A <see cref="Connection"/> is assembled when read, so a
+/// snapshot of 40k sockets costs one record list and a 24-byte entry per socket (and 40 bytes of
+/// tcp_info when asked) instead of a second, 152-byte copy of each.
 /// </summary>
 /// <remarks>Enumerate with <c>foreach</c> on this type (not through the interface) to use the
 /// struct enumerator, which allocates nothing.</remarks>
 public sealed class SnapshotConnections : IReadOnlyList<Connection>
 {
     private readonly List<SocketRecord> _records;
+
+    // Null unless tcp_info was asked for (only the tcpinfo view and the connections command read it).
+    // Kept as TcpHealth? because "the kernel gave none" must survive (JSON leaves tcp_info out, the
+    // tcpinfo view skips the socket): TcpHealth is packed so that its nullable costs 40 bytes, as
+    // much as a bare TcpHealth, where a separate list of flags would add a byte and a second list
+    // to keep in step.
+    private readonly List<TcpHealth?>? _tcp;
     private readonly SocketEnrichment[] _enrichment;
 
-    internal SnapshotConnections(List<SocketRecord> records, SocketEnrichment[] enrichment)
+    /// <param name="tcp">Each record's tcp_info at the same index; null when not asked for.</param>
+    internal SnapshotConnections(List<SocketRecord> records, List<TcpHealth?>? tcp, SocketEnrichment[] enrichment)
     {
         if (enrichment.Length != records.Count)
             throw new ArgumentException($"{enrichment.Length} enrichments for {records.Count} records", nameof(enrichment));
+        if (tcp is not null && tcp.Count != records.Count)
+            throw new ArgumentException($"{tcp.Count} tcp_info entries for {records.Count} records", nameof(tcp));
         _records = records;
+        _tcp = tcp;
         _enrichment = enrichment;
     }
 
@@ -30,14 +42,22 @@ public sealed class SnapshotConnections : IReadOnlyList<Connection>
         ArgumentNullException.ThrowIfNull(connections);
         if (connections is SnapshotConnections same) return same;
         var records = new List<SocketRecord>(connections.Count);
+        List<TcpHealth?>? tcp = null;
         var enrichment = new SocketEnrichment[connections.Count];
         for (int i = 0; i < connections.Count; i++)
         {
             var c = connections[i];
             records.Add(c.Socket);
+            // A tcp_info list only once some connection has tcp_info, null for those before it.
+            if (c.Tcp is not null && tcp is null)
+            {
+                tcp = new List<TcpHealth?>(connections.Count);
+                CollectionsMarshal.SetCount(tcp, i); // a new list's array is zeroed: all null
+            }
+            tcp?.Add(c.Tcp);
             enrichment[i] = new SocketEnrichment(c.Interface, c.Owners, c.Direction);
         }
-        return new SnapshotConnections(records, enrichment);
+        return new SnapshotConnections(records, tcp, enrichment);
     }
 
     public int Count => _records.Count;
@@ -47,12 +67,15 @@ public sealed class SnapshotConnections : IReadOnlyList<Connection>
         get
         {
             var e = _enrichment[index];
-            return new Connection(_records[index], e.Interface, e.Direction, e.Owners);
+            return new Connection(_records[index], e.Interface, e.Direction, e.Owners, _tcp?[index]);
         }
     }
 
     /// <summary>The sockets alone, for views that need no enrichment.</summary>
     public ReadOnlySpan<SocketRecord> Sockets => CollectionsMarshal.AsSpan(_records);
+
+    /// <summary>Whether the snapshot keeps tcp_info at all (it was asked for, or given).</summary>
+    internal bool HasTcpInfo => _tcp is not null;
 
     public Enumerator GetEnumerator() => new(this);
 

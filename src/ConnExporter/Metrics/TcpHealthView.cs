@@ -52,7 +52,7 @@ public sealed class TcpHealthView : ISnapshotView
         foreach (var c in snapshot.Connections)
         {
             var s = c.Socket;
-            if (s.Protocol != SocketProtocol.Tcp || s.State != SocketState.Established || s.Tcp is not { } tcp) continue;
+            if (s.Protocol != SocketProtocol.Tcp || s.State != SocketState.Established || c.Tcp is not { } tcp) continue;
             var key = (LabelValues.Process(c), LabelValues.Unit(c));
             if (!byProcess.TryGetValue(key, out var h)) byProcess[key] = h = new Health();
             double rtt = tcp.RttMicros / 1e6;

@@ -108,15 +108,18 @@ public sealed class ParserFuzzTests
         var seed = ValidDumpBatch(out _, done: true);
         var mutator = new Mutator(FuzzSettings.Seed + 2);
         var sink = new List<SocketRecord>();
+        var tcp = new List<TcpHealth?>();
         int parsed = 0;
         for (int i = 0; i < FuzzSettings.Iterations; i++)
         {
             var input = i % 16 == 0 ? mutator.RandomBytes(400) : mutator.Mutate(seed, seed);
             sink.Clear();
+            tcp.Clear();
             try
             {
                 var dump = new InetDiagDump(mutator.Random.Next(2) == 0 ? SocketProtocol.Tcp : SocketProtocol.Udp, Sequence);
-                dump.Add(input, truncated: mutator.Random.Next(8) == 0, sink);
+                dump.Add(input, truncated: mutator.Random.Next(8) == 0, sink, tcp);
+                Assert.True(sink.Count == tcp.Count, $"iteration {i}: {tcp.Count} tcp_info entries for {sink.Count} records");
                 Assert.True(dump.Malformed == 0 || dump.FirstProblem is not null, $"iteration {i}: malformed without a problem");
                 // dump.Error is not checked for sign: NLMSG_ERROR passes a forged positive
                 // value through (NLMSG_DONE clamps it); the kernel itself never sends one.

@@ -6,7 +6,7 @@ public sealed class DirectionClassifierTests
 {
     private static SocketRecord Sock(SocketProtocol p, SocketState s, ushort local, ushort remote) =>
         new(p, IpFamily.IPv4, s, new(InetAddress.Parse("10.0.0.1"), local),
-            new(InetAddress.Parse(remote == 0 ? "0.0.0.0" : "10.0.0.2"), remote), 0, 1, 0, 0, 0, 0, null);
+            new(InetAddress.Parse(remote == 0 ? "0.0.0.0" : "10.0.0.2"), remote), 0, 1, 0, 0, 0, 0);
 
     [Fact]
     public void TcpByListeningPortUdpOnlyWhenConnected()

@@ -22,7 +22,7 @@ public sealed class InterfaceTableTests
 
     internal static SocketRecord Local(string address, int boundIndex = 0) =>
         new(SocketProtocol.Tcp, IpFamily.IPv6, SocketState.Listen, new(InetAddress.Parse(address), 1),
-            default, boundIndex, 1, 0, 0, 0, 0, null);
+            default, boundIndex, 1, 0, 0, 0, 0);
 
     [Theory]
     [InlineData("10.7.0.1", 0, "wg-faas")]

@@ -15,9 +15,9 @@ internal static class ViewTestKit
     {
         var l = InetAddress.Parse(local);
         var socket = new SocketRecord(protocol, l.Family, state, new(l, localPort), new(InetAddress.Parse(remote), remotePort),
-            0, process is null ? 0UL : 1UL, 0, 0, rq, wq, tcp);
+            0, process is null ? 0UL : 1UL, 0, 0, rq, wq);
         IReadOnlyList<ProcessInfo> owners = process is null ? [] : [new ProcessInfo(1, 1, process, null, unit, null)];
-        return new Connection(socket, iface, direction, owners);
+        return new Connection(socket, iface, direction, owners, tcp);
     }
 
     public static Snapshot Snapshot(params Connection[] connections) =>

@@ -4,7 +4,8 @@ namespace ConnExporter.Kernel.Netlink;
 
 /// <summary>
 /// The reply to one inet_diag dump request, fed batch by batch: turns each
-/// <c>inet_diag_msg</c> message into a <see cref="SocketRecord"/>, counts what cannot be
+/// <c>inet_diag_msg</c> message into a <see cref="SocketRecord"/> (and, when asked, its tcp_info
+/// into an entry of a parallel list), counts what cannot be
 /// parsed, and notes how the reply ended. Pure: no I/O, so it is tested on built bytes.
 /// </summary>
 internal sealed class InetDiagDump
@@ -40,7 +41,9 @@ internal sealed class InetDiagDump
 
     /// <summary>Appends the sockets of one received batch to <paramref name="sink"/>.</summary>
     /// <param name="truncated">The datagram was longer than <paramref name="batch"/>.</param>
-    public void Add(ReadOnlySpan<byte> batch, bool truncated, List<SocketRecord> sink)
+    /// <param name="tcp">When not null, receives each appended socket's tcp_info at the same
+    /// index, null where its message carried none (and always for UDP).</param>
+    public void Add(ReadOnlySpan<byte> batch, bool truncated, List<SocketRecord> sink, List<TcpHealth?>? tcp = null)
     {
         var reader = new NetlinkMessageReader(batch);
         while (reader.MoveNext())
@@ -49,9 +52,14 @@ internal sealed class InetDiagDump
             if (reader.Header.Type != _replyType || reader.Header.Sequence != _sequence)
                 continue;
             if (InetDiagMessage.TryParse(reader.Payload, out var diag, out string? problem))
+            {
                 sink.Add(ToRecord(diag));
+                tcp?.Add(_protocol == SocketProtocol.Tcp ? diag.Tcp : null);
+            }
             else
+            {
                 Count(problem);
+            }
         }
 
         if (truncated)
@@ -89,6 +97,5 @@ internal sealed class InetDiagDump
         diag.Uid,
         diag.Cookie,
         diag.ReceiveQueue,
-        diag.SendQueue,
-        _protocol == SocketProtocol.Tcp ? diag.Tcp : null);
+        diag.SendQueue);
 }

@@ -7,8 +7,9 @@ namespace ConnExporter.Kernel.Netlink;
 /// thread. TCP of both families is one legacy <c>TCPDIAG_GETSOCK</c> dump (one walk of the
 /// kernel's socket tables instead of two); any other kind, or TCP when the kernel refuses the
 /// legacy request, is one <c>SOCK_DIAG_BY_FAMILY</c> dump per family × protocol. TCP dumps ask
-/// for struct tcp_info when told to. Records are appended as the kernel returns them,
-/// duplicates included (a dump is not atomic; the snapshot deduplicates).
+/// for struct tcp_info when told to, and hand it to the caller's tcp list when it passes one.
+/// Records are appended as the kernel returns them, duplicates included (a dump is not atomic;
+/// the snapshot deduplicates).
 /// </summary>
 /// <remarks>Reusable across reads: each dump opens its own short-lived socket (so it belongs
 /// to the caller's namespace and an abandoned dump cannot leak into the next), while the
@@ -24,7 +25,8 @@ public sealed class SockDiagSource : ISocketSource
     private bool _legacyRefused;
 
     /// <param name="tcpInfo">Ask the kernel for struct tcp_info of every TCP socket
-    /// (INET_DIAG_INFO): about three times the bytes per socket, so only when a view reads it.</param>
+    /// (INET_DIAG_INFO): about three times the bytes per socket, so only when a view reads it.
+    /// Without it, a tcp list passed to <see cref="Read"/> receives null for every socket.</param>
     public SockDiagSource(bool tcpInfo = true) =>
         _tcpExtensions = tcpInfo ? InetDiagRequest.InfoExtension : (byte)0;
 
@@ -36,34 +38,34 @@ public sealed class SockDiagSource : ISocketSource
     /// <inheritdoc />
     /// <exception cref="SocketSourceUnavailableException">The netlink socket cannot be opened
     /// here (seccomp, RestrictAddressFamilies=, no sock_diag) or the kernel refuses IPv4 dumps;
-    /// nothing of this read is left in <paramref name="sink"/>.</exception>
+    /// nothing of this read is left in <paramref name="sink"/> or <paramref name="tcp"/>.</exception>
     /// <exception cref="NetlinkException">An unexpected system call failure (ENOMEM, EMFILE, ...).</exception>
-    public SourceReadResult Read(SocketKinds kinds, List<SocketRecord> sink)
+    public SourceReadResult Read(SocketKinds kinds, List<SocketRecord> sink, List<TcpHealth?>? tcp = null)
     {
         ArgumentNullException.ThrowIfNull(sink);
         lock (_gate)
         {
-            int start = sink.Count;
+            var start = new Mark(sink, tcp);
             try
             {
                 var result = SourceReadResult.Clean;
-                if ((kinds & SocketKinds.Tcp) == SocketKinds.Tcp && DumpTcpBothFamilies(sink) is { } both)
+                if ((kinds & SocketKinds.Tcp) == SocketKinds.Tcp && DumpTcpBothFamilies(sink, tcp) is { } both)
                 {
                     result = both;
                 }
                 else
                 {
-                    if ((kinds & SocketKinds.Tcp4) != 0) result = result.Add(Dump(InetDiagRequest.AfInet, SocketProtocol.Tcp, sink));
-                    if ((kinds & SocketKinds.Tcp6) != 0) result = result.Add(Dump(InetDiagRequest.AfInet6, SocketProtocol.Tcp, sink));
+                    if ((kinds & SocketKinds.Tcp4) != 0) result = result.Add(Dump(InetDiagRequest.AfInet, SocketProtocol.Tcp, sink, tcp));
+                    if ((kinds & SocketKinds.Tcp6) != 0) result = result.Add(Dump(InetDiagRequest.AfInet6, SocketProtocol.Tcp, sink, tcp));
                 }
-                if ((kinds & SocketKinds.Udp4) != 0) result = result.Add(Dump(InetDiagRequest.AfInet, SocketProtocol.Udp, sink));
-                if ((kinds & SocketKinds.Udp6) != 0) result = result.Add(Dump(InetDiagRequest.AfInet6, SocketProtocol.Udp, sink));
+                if ((kinds & SocketKinds.Udp4) != 0) result = result.Add(Dump(InetDiagRequest.AfInet, SocketProtocol.Udp, sink, tcp));
+                if ((kinds & SocketKinds.Udp6) != 0) result = result.Add(Dump(InetDiagRequest.AfInet6, SocketProtocol.Udp, sink, tcp));
                 return result;
             }
             catch (Exception e) when (e is SocketSourceUnavailableException or NetlinkException)
             {
                 // A caller falling back to another source must not see half of this one.
-                sink.RemoveRange(start, sink.Count - start);
+                start.RemoveSince(sink, tcp);
                 throw;
             }
         }
@@ -74,36 +76,36 @@ public sealed class SockDiagSource : ISocketSource
     /// its records removed again, so that the caller asks per family and the v2 dumps report
     /// (or survive) whatever the problem is.
     /// </summary>
-    private SourceReadResult? DumpTcpBothFamilies(List<SocketRecord> sink)
+    private SourceReadResult? DumpTcpBothFamilies(List<SocketRecord> sink, List<TcpHealth?>? tcp)
     {
         if (_legacyRefused) return null;
         uint sequence = ++_sequence;
         Span<byte> message = stackalloc byte[InetDiagLegacyRequest.MessageSize];
         new InetDiagLegacyRequest(_tcpExtensions, InetDiagRequest.AllStates).Write(message, sequence);
 
-        int start = sink.Count;
+        var start = new Mark(sink, tcp);
         var dump = new InetDiagDump(SocketProtocol.Tcp, sequence, InetDiagLegacyRequest.TcpDiagGetSock);
         using (var socket = OpenSocket())
         {
             socket.Send(message);
-            ReceiveAll(socket, dump, sink);
+            ReceiveAll(socket, dump, sink, tcp);
         }
         if (dump.Error == 0) return dump.Result;
 
         // Refused outright (no compat handler, EOPNOTSUPP; an older tcp_diag, EINVAL): never ask
         // again. Failed part-way: ask per family this time only.
-        _legacyRefused |= sink.Count == start;
-        sink.RemoveRange(start, sink.Count - start);
+        _legacyRefused |= sink.Count == start.Records;
+        start.RemoveSince(sink, tcp);
         return null;
     }
 
-    private SourceReadResult Dump(byte family, SocketProtocol protocol, List<SocketRecord> sink)
+    private SourceReadResult Dump(byte family, SocketProtocol protocol, List<SocketRecord> sink, List<TcpHealth?>? tcp)
     {
-        bool tcp = protocol == SocketProtocol.Tcp;
+        bool isTcp = protocol == SocketProtocol.Tcp;
         var request = new InetDiagRequest(
             family,
-            tcp ? InetDiagRequest.IpProtoTcp : InetDiagRequest.IpProtoUdp,
-            tcp ? _tcpExtensions : (byte)0,
+            isTcp ? InetDiagRequest.IpProtoTcp : InetDiagRequest.IpProtoUdp,
+            isTcp ? _tcpExtensions : (byte)0,
             InetDiagRequest.AllStates);
         uint sequence = ++_sequence;
         Span<byte> message = stackalloc byte[InetDiagRequest.MessageSize];
@@ -113,13 +115,13 @@ public sealed class SockDiagSource : ISocketSource
         using (var socket = OpenSocket())
         {
             socket.Send(message);
-            ReceiveAll(socket, dump, sink);
+            ReceiveAll(socket, dump, sink, tcp);
         }
         if (dump.Error != 0) return Refused(family, protocol, -dump.Error).Add(dump.Result);
         return dump.Result;
     }
 
-    private static void ReceiveAll(NetlinkSocket socket, InetDiagDump dump, List<SocketRecord> sink)
+    private static void ReceiveAll(NetlinkSocket socket, InetDiagDump dump, List<SocketRecord> sink, List<TcpHealth?>? tcp)
     {
         while (!dump.IsDone)
         {
@@ -127,7 +129,7 @@ public sealed class SockDiagSource : ISocketSource
             // malformed batch may have swallowed NLMSG_DONE, an empty queue means the dump is over.
             var batch = socket.Receive(dontWait: dump.LostMessages, out bool truncated);
             if (batch.IsEmpty) break;
-            dump.Add(batch, truncated, sink);
+            dump.Add(batch, truncated, sink, tcp);
         }
     }
 
@@ -180,4 +182,18 @@ public sealed class SockDiagSource : ISocketSource
         (_, SocketProtocol.Tcp) => "tcp6",
         _ => "udp6",
     };
+
+    /// <summary>Where the records (and their tcp_info) of a dump begin, to take them back out.</summary>
+    private readonly record struct Mark(int Records, int Tcp)
+    {
+        public Mark(List<SocketRecord> sink, List<TcpHealth?>? tcp) : this(sink.Count, tcp?.Count ?? 0)
+        {
+        }
+
+        public void RemoveSince(List<SocketRecord> sink, List<TcpHealth?>? tcp)
+        {
+            sink.RemoveRange(Records, sink.Count - Records);
+            tcp?.RemoveRange(Tcp, tcp.Count - Tcp);
+        }
+    }
 }

@@ -124,8 +124,7 @@ internal static class ProcNetSocketTable
             Uid: (uint)uidValue,
             Cookie: 0,                  // nor the socket cookie
             ReceiveQueue: receiveQueue,
-            SendQueue: sendQueue,
-            Tcp: null);                 // nor tcp_info
+            SendQueue: sendQueue);      // and, unlike sock_diag, never tcp_info
         return null;
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using ConnExporter.Inventory;
 using Microsoft.Win32.SafeHandles;
 
@@ -48,8 +49,10 @@ public sealed class ProcNetSource : ISocketSource
     /// <inheritdoc />
     /// <remarks>A table file that does not exist (tcp6 and udp6 when IPv6 is disabled) yields
     /// nothing. I/O errors other than a missing or unreadable directory propagate as
-    /// <see cref="IOException"/>.</remarks>
-    public SourceReadResult Read(SocketKinds kinds, List<SocketRecord> sink)
+    /// <see cref="IOException"/>. procfs has no tcp_info: a <paramref name="tcp"/> list receives
+    /// null for every record, table by table, so it stays in step with <paramref name="sink"/>
+    /// even when a later table throws.</remarks>
+    public SourceReadResult Read(SocketKinds kinds, List<SocketRecord> sink, List<TcpHealth?>? tcp = null)
     {
         ArgumentNullException.ThrowIfNull(sink);
         var result = SourceReadResult.Clean;
@@ -65,7 +68,9 @@ public sealed class ProcNetSource : ISocketSource
                 if (!TryReadFile(path, ref buffer, out int length, out bool cut)) continue;
                 if (length > _bufferSizeHint) _bufferSizeHint = Math.Min(length + length / 4, MaxFileBytes);
 
+                int before = sink.Count;
                 var parsed = ProcNetSocketTable.Parse(buffer.AsSpan(0, length), table.Protocol, table.Family, sink);
+                if (tcp is not null) AppendAbsent(tcp, sink.Count - before);
                 if (parsed.Malformed > 0) parsed = parsed with { FirstProblem = $"{path} {parsed.FirstProblem}" };
                 if (cut)
                 {
@@ -80,6 +85,16 @@ public sealed class ProcNetSource : ISocketSource
             ArrayPool<byte>.Shared.Return(buffer);
         }
         return result;
+    }
+
+    /// <summary>Appends <paramref name="count"/> nulls (no tcp_info) in one step, not one by one.</summary>
+    private static void AppendAbsent(List<TcpHealth?> tcp, int count)
+    {
+        int start = tcp.Count;
+        CollectionsMarshal.SetCount(tcp, start + count);
+        // SetCount exposes whatever the backing array held past the old count (a list that was
+        // shrunk keeps its old values): clear the new entries to null.
+        CollectionsMarshal.AsSpan(tcp)[start..].Clear();
     }
 
     /// <summary>

@@ -22,9 +22,10 @@ public class InetDiagDumpTests
             .Done(Sequence)
             .ToArray();
         var sink = new List<SocketRecord>();
+        var tcp = new List<TcpHealth?>();
         var dump = new InetDiagDump(SocketProtocol.Tcp, Sequence);
 
-        dump.Add(batch, truncated: false, sink);
+        dump.Add(batch, truncated: false, sink, tcp);
 
         Assert.True(dump.IsDone);
         Assert.Equal(0, dump.Error);
@@ -32,13 +33,31 @@ public class InetDiagDumpTests
         Assert.Equal(3, sink.Count);
         Assert.Equal(new SocketRecord(SocketProtocol.Tcp, IpFamily.IPv4, SocketState.Listen,
             new InetEndpoint(InetAddress.Parse("127.0.0.1"), 8080), new InetEndpoint(InetAddress.AnyIPv4, 0),
-            BoundInterfaceIndex: 0, Inode: 100, Uid: 0, Cookie: 100_000, ReceiveQueue: 0, SendQueue: 0,
-            new TcpHealth(30, 15, 0, 0, 65483, 10, 20)), sink[0]);
+            BoundInterfaceIndex: 0, Inode: 100, Uid: 0, Cookie: 100_000, ReceiveQueue: 0, SendQueue: 0), sink[0]);
         Assert.Equal(SocketState.Established, sink[1].State);
         Assert.Equal((ushort)40000, sink[1].Remote.Port);
         Assert.Equal(SocketState.TimeWait, sink[2].State);
         Assert.Equal(0ul, sink[2].Inode);
-        Assert.Null(sink[2].Tcp);
+        Assert.Equal([new TcpHealth(30, 15, 0, 0, 65483, 10, 20), new TcpHealth(30, 15, 0, 0, 65483, 10, 20), null], tcp);
+    }
+
+    [Fact]
+    public void Without_a_tcp_list_the_records_are_the_same()
+    {
+        var info = SockDiagBatchBuilder.TcpInfo(232, 65483, 0, 30, 15, 0, 10, 20);
+        var batch = new SockDiagBatchBuilder()
+            .InetDiag(Sequence, Tcp("127.0.0.1", 8080, "0.0.0.0", 0, state: 10, inode: 100), (2, info))
+            .InetDiag(Sequence, Tcp("127.0.0.1", 40000, "127.0.0.1", 8080, state: 6, inode: 0))
+            .Done(Sequence)
+            .ToArray();
+        var with = new List<SocketRecord>();
+        var without = new List<SocketRecord>();
+
+        new InetDiagDump(SocketProtocol.Tcp, Sequence).Add(batch, false, with, new List<TcpHealth?>());
+        new InetDiagDump(SocketProtocol.Tcp, Sequence).Add(batch, false, without);
+
+        Assert.Equal(2, without.Count);
+        Assert.Equal(with, without);
     }
 
     [Fact]
@@ -48,15 +67,16 @@ public class InetDiagDumpTests
             DestinationPort: 0, Interface: 1, Inode: 9);
         var info = SockDiagBatchBuilder.TcpInfo(144, 1, 1, 1, 1, 1, 1, 1);
         var sink = new List<SocketRecord>();
+        var tcp = new List<TcpHealth?>();
         var dump = new InetDiagDump(SocketProtocol.Udp, Sequence);
 
-        dump.Add(new SockDiagBatchBuilder().InetDiag(Sequence, udp, (2, info)).Done(Sequence).ToArray(), false, sink);
+        dump.Add(new SockDiagBatchBuilder().InetDiag(Sequence, udp, (2, info)).Done(Sequence).ToArray(), false, sink, tcp);
 
         var record = Assert.Single(sink);
         Assert.Equal(SocketProtocol.Udp, record.Protocol);
         Assert.Equal(SocketState.Close, record.State);
         Assert.Equal(1, record.BoundInterfaceIndex);
-        Assert.Null(record.Tcp);
+        Assert.Null(Assert.Single(tcp));
     }
 
     [Fact]
@@ -81,18 +101,20 @@ public class InetDiagDumpTests
     {
         var bad = SockDiagBatchBuilder.InetDiagPayload(Tcp("10.0.0.1", 1, "10.0.0.2", 2, 1, 1))[..40];
         var sink = new List<SocketRecord>();
+        var tcp = new List<TcpHealth?>();
         var dump = new InetDiagDump(SocketProtocol.Tcp, Sequence);
 
         dump.Add(new SockDiagBatchBuilder()
             .Message(SockDiagBatchBuilder.SockDiagByFamily, Sequence, bad)
             .InetDiag(Sequence, Tcp("10.0.0.1", 5, "10.0.0.2", 6, 1, 3))
-            .Done(Sequence).ToArray(), false, sink);
+            .Done(Sequence).ToArray(), false, sink, tcp);
 
         Assert.True(dump.IsDone);
         Assert.False(dump.LostMessages);
         Assert.Equal(1, dump.Malformed);
         Assert.Contains("72", dump.FirstProblem);
         Assert.Equal(3ul, Assert.Single(sink).Inode);
+        Assert.Single(tcp); // a skipped message has no tcp_info entry either
     }
 
     [Fact]

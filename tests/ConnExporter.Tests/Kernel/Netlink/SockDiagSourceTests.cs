@@ -20,17 +20,20 @@ public class SockDiagSourceTests
         ushort port = (ushort)((IPEndPoint)listener.LocalEndPoint!).Port;
         var source = new SockDiagSource();
         var sink = new List<SocketRecord>();
+        var tcp = new List<TcpHealth?>();
 
-        var result = source.Read(SocketKinds.Tcp4, sink);
+        var result = source.Read(SocketKinds.Tcp4, sink, tcp);
 
         Assert.Equal(SourceReadResult.Clean, result);
-        var mine = Assert.Single(sink, r => r.Local.Port == port && r.State == SocketState.Listen);
+        Assert.Equal(sink.Count, tcp.Count);
+        int index = Assert.Single(Enumerable.Range(0, sink.Count), k => sink[k].Local.Port == port && sink[k].State == SocketState.Listen);
+        var mine = sink[index];
         Assert.Equal(SocketProtocol.Tcp, mine.Protocol);
         Assert.Equal(IpFamily.IPv4, mine.Family);
         Assert.Equal(InetAddress.Parse("127.0.0.1"), mine.Local.Address);
         Assert.NotEqual(0ul, mine.Inode);
         Assert.NotEqual(0ul, mine.Cookie);
-        Assert.NotNull(mine.Tcp);
+        Assert.NotNull(tcp[index]);
         Assert.All(sink, r => Assert.Equal(IpFamily.IPv4, r.Family));
     }
 
@@ -45,11 +48,13 @@ public class SockDiagSourceTests
         for (int i = 0; i < 3; i++)
         {
             var sink = new List<SocketRecord>();
-            source.Read(SocketKinds.Udp4, sink);
+            var tcp = new List<TcpHealth?>();
+            source.Read(SocketKinds.Udp4, sink, tcp);
             Assert.All(sink, r => Assert.Equal((SocketProtocol.Udp, IpFamily.IPv4), (r.Protocol, r.Family)));
-            var mine = Assert.Single(sink, r => r.Local.Port == port);
-            Assert.Equal(SocketState.Close, mine.State);
-            Assert.Null(mine.Tcp);
+            int index = Assert.Single(Enumerable.Range(0, sink.Count), k => sink[k].Local.Port == port);
+            Assert.Equal(SocketState.Close, sink[index].State);
+            Assert.Equal(sink.Count, tcp.Count);
+            Assert.Null(tcp[index]);
         }
         var none = new List<SocketRecord>();
         Assert.Equal(SourceReadResult.Clean, source.Read(SocketKinds.None, none));
@@ -121,14 +126,16 @@ public class SockDiagSourceTests
             boundOnly6.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
 
             var sink = new List<SocketRecord>();
-            var read = new SockDiagSource().Read(SocketKinds.All, sink);
+            var tcp = new List<TcpHealth?>();
+            var read = new SockDiagSource().Read(SocketKinds.All, sink, tcp);
+            Assert.Equal(sink.Count, tcp.Count);
             string text = ns.Exec("ss", "-H -tuane");
             var endpoints = (
                 Listener: (ushort)((IPEndPoint)listener.LocalEndPoint!).Port,
                 Client: (ushort)((IPEndPoint)client.LocalEndPoint!).Port,
                 Listener6: (ushort)((IPEndPoint)listener6.LocalEndPoint!).Port,
                 Resolver: (ushort)((IPEndPoint)resolver.LocalEndPoint!).Port);
-            return (sink, read, text, endpoints);
+            return (sink.Zip(tcp, (record, health) => (Record: record, Tcp: health)).ToList(), read, text, endpoints);
         });
 
         Assert.Equal(SourceReadResult.Clean, result);
@@ -146,29 +153,29 @@ public class SockDiagSourceTests
             (SocketProtocol.Udp, SocketState.Close, new(dnsAddress, 53), new(InetAddress.AnyIPv4, 0)),
             (SocketProtocol.Udp, SocketState.Established, new(loopback, ports.Resolver), new(dnsAddress, 53)),
         };
-        Assert.Equal(expected, records.Select(r => (r.Protocol, r.State, r.Local, r.Remote)).ToHashSet());
+        Assert.Equal(expected, records.Select(r => (r.Record.Protocol, r.Record.State, r.Record.Local, r.Record.Remote)).ToHashSet());
         Assert.Equal(expected, truth.Select(s => (s.Protocol, s.State, s.Local, s.Remote)).ToHashSet());
 
         // Counts per protocol, family and state agree with ss.
         Assert.Equal(
             truth.CountBy(s => (s.Protocol, s.Family, s.State)).OrderBy(p => p.Key).ToList(),
-            records.CountBy(r => (r.Protocol, r.Family, r.State)).OrderBy(p => p.Key).ToList());
+            records.CountBy(r => (r.Record.Protocol, r.Record.Family, r.Record.State)).OrderBy(p => p.Key).ToList());
 
         // Inode and cookie of every socket agree with ss -e.
         Assert.Equal(
             truth.Select(s => (s.Protocol, s.Local, s.Remote, s.Inode, s.Cookie)).ToHashSet(),
-            records.Select(r => (r.Protocol, r.Local, r.Remote, r.Inode, r.Cookie)).ToHashSet());
-        Assert.All(records, r => Assert.NotEqual(0ul, r.Inode));
-        Assert.All(records, r => Assert.Equal(0u, r.Uid));
-        Assert.Equal(records.Count, records.Select(r => r.Cookie).Distinct().Count());
+            records.Select(r => (r.Record.Protocol, r.Record.Local, r.Record.Remote, r.Record.Inode, r.Record.Cookie)).ToHashSet());
+        Assert.All(records, r => Assert.NotEqual(0ul, r.Record.Inode));
+        Assert.All(records, r => Assert.Equal(0u, r.Record.Uid));
+        Assert.Equal(records.Count, records.Select(r => r.Record.Cookie).Distinct().Count());
 
-        Assert.All(records.Where(r => r.Protocol == SocketProtocol.Udp), r => Assert.Null(r.Tcp));
-        var clientSide = records.Single(r => r.State == SocketState.Established && r.Local.Port == ports.Client);
-        var serverSide = records.Single(r => r.State == SocketState.Established && r.Remote.Port == ports.Client);
-        foreach (var established in (SocketRecord[])[clientSide, serverSide])
+        Assert.All(records.Where(r => r.Record.Protocol == SocketProtocol.Udp), r => Assert.Null(r.Tcp));
+        var clientSide = records.Single(r => r.Record.State == SocketState.Established && r.Record.Local.Port == ports.Client);
+        var serverSide = records.Single(r => r.Record.State == SocketState.Established && r.Record.Remote.Port == ports.Client);
+        foreach (var established in (ReadOnlySpan<(SocketRecord Record, TcpHealth? Tcp)>)[clientSide, serverSide])
         {
             var tcp = Assert.NotNull(established.Tcp);
-            Assert.True(tcp.RttMicros > 0, $"rtt of {established.Local} -> {established.Remote} is 0");
+            Assert.True(tcp.RttMicros > 0, $"rtt of {established.Record.Local} -> {established.Record.Remote} is 0");
             Assert.True(tcp.SendMss > 0);
         }
         // Every request the client sent was answered, which acknowledged it.
@@ -239,11 +246,18 @@ public class SockDiagSourceTests
 
             var source = new SockDiagSource(tcpInfo: false);
             var one = new List<SocketRecord>();
-            var read = source.Read(SocketKinds.Tcp, one);
+            var oneTcp = new List<TcpHealth?>();
+            var read = source.Read(SocketKinds.Tcp, one, oneTcp);
             Assert.True(source.TcpInOneDump, "the kernel refused TCPDIAG_GETSOCK");
             var two = new List<SocketRecord>();
-            source.Read(SocketKinds.Tcp4, two);
-            source.Read(SocketKinds.Tcp6, two);
+            var twoTcp = new List<TcpHealth?>();
+            source.Read(SocketKinds.Tcp4, two, twoTcp);
+            source.Read(SocketKinds.Tcp6, two, twoTcp);
+            Assert.Equal(one.Count, oneTcp.Count);
+            Assert.Equal(two.Count, twoTcp.Count);
+            // Not asked for (tcpInfo: false), so none came back.
+            Assert.All(oneTcp, t => Assert.Null(t));
+            Assert.All(twoTcp, t => Assert.Null(t));
             return (one, two, read);
         });
 
@@ -252,6 +266,5 @@ public class SockDiagSourceTests
         Assert.Equal(perFamily.OrderBy(r => r.Cookie), both.OrderBy(r => r.Cookie));
         Assert.Contains(both, r => r.Family == IpFamily.IPv4);
         Assert.Contains(both, r => r.Family == IpFamily.IPv6);
-        Assert.All(both, r => Assert.Null(r.Tcp));
     }
 }

@@ -75,7 +75,7 @@ public sealed class ProcNetSocketTableTests
         Assert.True(SocketStates.TryParse(state, out var expectedState));
         var expected = new SocketRecord(
             protocol, family, expectedState, Endpoint(local), Endpoint(remote),
-            BoundInterfaceIndex: 0, inode, uid, Cookie: 0, receiveQueue, sendQueue, Tcp: null);
+            BoundInterfaceIndex: 0, inode, uid, Cookie: 0, receiveQueue, sendQueue);
 
         var records = ParseFixture(file, out _);
 

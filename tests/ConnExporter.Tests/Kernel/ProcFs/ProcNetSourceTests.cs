@@ -40,6 +40,24 @@ public sealed class ProcNetSourceTests : IDisposable
     };
 
     [Fact]
+    public void HasNoTcpInfoButKeepsATcpListInStep()
+    {
+        var sink = new List<SocketRecord>();
+        // A list that held tcp_info before and was emptied keeps the old values in its array:
+        // none of them may show through as the tcp_info of a procfs socket.
+        var stale = new TcpHealth(1, 2, 3, 4, 5, 6, 7);
+        var tcp = new List<TcpHealth?>(Enumerable.Repeat<TcpHealth?>(stale, 64));
+        tcp.RemoveRange(1, 63);
+
+        new ProcNetSource(FixtureDirectory).Read(SocketKinds.All, sink, tcp);
+
+        Assert.Equal(18, sink.Count);
+        Assert.Equal(1 + sink.Count, tcp.Count);
+        Assert.Equal(stale, tcp[0]);
+        Assert.All(tcp.Skip(1), t => Assert.Null(t));
+    }
+
+    [Fact]
     public void NameIsTheCollectorSourceValue() => Assert.Equal("procfs", new ProcNetSource(_scratch).Name);
 
     [Fact]
