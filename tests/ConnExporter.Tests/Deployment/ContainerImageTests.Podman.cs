@@ -79,52 +79,30 @@ public sealed partial class ContainerImageTests
     /// timer; root's open-file and process limits here cannot be raised (no CAP_SYS_RESOURCE), so
     /// the container gets lower ones than podman's defaults.
     /// </summary>
-    private sealed class PodmanContainer : IDisposable
+    private sealed class PodmanContainer : HostNetworkContainer
     {
-        private readonly string _name = "conn-exporter-test-" + Guid.NewGuid().ToString("N")[..8];
-        private readonly int _port = ContainerImage.FreePort();
-
         public PodmanContainer(string[] podmanArgs)
         {
             var copy = Podman("pull", "-q", "docker-daemon:" + ContainerImage.Tag);
             if (copy.ExitCode != 0) throw new InvalidOperationException("podman cannot copy the image from Docker: " + copy);
-            var run = Podman(["run", "-d", "--name", _name, "--no-healthcheck", "--ulimit", "nofile=16384:16384", "--ulimit", "nproc=4096:4096",
-                "--network", "host", "--pid", "host", "--read-only", "--tmpfs", "/tmp", "-e", $"PORT={_port}",
+            var run = Podman(["run", "-d", "--name", Name, "--no-healthcheck", "--ulimit", "nofile=16384:16384", "--ulimit", "nproc=4096:4096",
+                "--network", "host", "--pid", "host", "--read-only", "--tmpfs", "/tmp", "-e", $"PORT={Port}",
                 .. podmanArgs, ContainerImage.Tag]);
             if (run.ExitCode != 0) throw new InvalidOperationException("podman run failed: " + run);
-            for (var deadline = Stopwatch.StartNew(); deadline.Elapsed < TimeSpan.FromSeconds(60); Thread.Sleep(250))
-            {
-                if (Get("/-/ready").Status == 200) return;
-                if (Podman("inspect", "-f", "{{.State.Running}}", _name).Stdout.Trim() != "true")
-                    throw new InvalidOperationException("container exited: " + Logs());
-            }
-            throw new TimeoutException("container not ready in 60 s: " + Logs());
+            WaitUntilReady();
         }
 
         private static HostCommand.Result Podman(params string[] args) =>
             HostCommand.Run("podman", ["--cgroup-manager", "cgroupfs", "--events-backend", "file", .. args], TimeSpan.FromMinutes(3));
 
-        public string Logs()
+        protected override bool IsRunning() => Podman("inspect", "-f", "{{.State.Running}}", Name).Stdout.Trim() == "true";
+
+        public override string Logs()
         {
-            var r = Podman("logs", _name);
+            var r = Podman("logs", Name);
             return r.Stdout + r.Stderr;
         }
 
-        private (int Status, string Body) Get(string path)
-        {
-            var r = HostCommand.Run("curl", ["-s", "--max-time", "10", "-w", "\n%{http_code}", $"http://127.0.0.1:{_port}{path}"]);
-            var output = r.Stdout.TrimEnd('\n');
-            var cut = output.LastIndexOf('\n');
-            return cut < 0 ? (0, "") : (int.TryParse(output[(cut + 1)..], out var code) ? code : 0, output[..cut]);
-        }
-
-        public List<ScrapedSample> Scrape()
-        {
-            var (status, body) = Get("/metrics");
-            Assert.True(status == 200, $"/metrics answered {status}: {Logs()}");
-            return ScrapedSample.Parse(body);
-        }
-
-        public void Dispose() => Podman("rm", "-f", _name);
+        public override void Dispose() => Podman("rm", "-f", Name);
     }
 }

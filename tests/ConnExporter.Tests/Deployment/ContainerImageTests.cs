@@ -98,39 +98,36 @@ public sealed partial class ContainerImageTests(ContainerImage image) : IClassFi
         public void Dispose() => ChildProcesses.StopAll([_process]);
     }
 
-    /// <summary>The image in the host's network and pid namespaces, read-only, on a free port.</summary>
-    private sealed class RunningContainer : IDisposable
+    /// <summary>
+    /// The image running in the host's network and pid namespaces, read-only, on a free port,
+    /// under some container engine: waits until it is ready and scrapes it from the host.
+    /// </summary>
+    private abstract class HostNetworkContainer : IDisposable
     {
-        private readonly string _name = "conn-exporter-test-" + Guid.NewGuid().ToString("N")[..8];
-        private readonly int _port = ContainerImage.FreePort();
+        protected string Name { get; } = "conn-exporter-test-" + Guid.NewGuid().ToString("N")[..8];
 
-        public RunningContainer(string[] dockerArgs, string[] exporterArgs)
+        /// <summary>PORT: both the exporter (":$PORT" without --web.listen-address) and the image's HEALTHCHECK read it.</summary>
+        protected int Port { get; } = ContainerImage.FreePort();
+
+        protected abstract bool IsRunning();
+
+        public abstract string Logs();
+
+        public abstract void Dispose();
+
+        protected void WaitUntilReady()
         {
-            // PORT: both the exporter (":$PORT" without --web.listen-address) and the image's
-            // HEALTHCHECK read it. The check runs every second here instead of 30.
-            ContainerImage.DockerCheck(["run", "-d", "--name", _name, "--network", "host", "--pid", "host",
-                "--read-only", "--tmpfs", "/tmp", "-e", $"PORT={_port}", "--health-interval", "1s",
-                .. dockerArgs, ContainerImage.Tag, .. exporterArgs]);
-            var deadline = Stopwatch.StartNew();
-            while (deadline.Elapsed < TimeSpan.FromSeconds(60))
+            for (var deadline = Stopwatch.StartNew(); deadline.Elapsed < TimeSpan.FromSeconds(60); Thread.Sleep(250))
             {
                 if (Curl("/-/ready").Status == 200) return;
-                if (ContainerImage.Docker("inspect", "-f", "{{.State.Running}}", _name).Stdout.Trim() != "true")
-                    throw new InvalidOperationException("container exited: " + Logs());
-                Thread.Sleep(250);
+                if (!IsRunning()) throw new InvalidOperationException("container exited: " + Logs());
             }
             throw new TimeoutException("container not ready in 60 s: " + Logs());
         }
 
-        public string Logs()
-        {
-            var r = ContainerImage.Docker("logs", _name);
-            return r.Stdout + r.Stderr;
-        }
-
         private (int Status, string Body) Curl(string path)
         {
-            var r = HostCommand.Run("curl", ["-s", "--max-time", "10", "-w", "\n%{http_code}", $"http://127.0.0.1:{_port}{path}"]);
+            var r = HostCommand.Run("curl", ["-s", "--max-time", "10", "-w", "\n%{http_code}", $"http://127.0.0.1:{Port}{path}"]);
             // HostCommand ends every line with '\n'; the status code is the last line.
             var output = r.Stdout.TrimEnd('\n');
             var cut = output.LastIndexOf('\n');
@@ -143,6 +140,27 @@ public sealed partial class ContainerImageTests(ContainerImage image) : IClassFi
             Assert.True(status == 200, $"/metrics answered {status}: {Logs()}");
             return ScrapedSample.Parse(body);
         }
+    }
+
+    /// <summary>The image under Docker.</summary>
+    private sealed class RunningContainer : HostNetworkContainer
+    {
+        public RunningContainer(string[] dockerArgs, string[] exporterArgs)
+        {
+            // The image's health check runs every second here instead of 30.
+            ContainerImage.DockerCheck(["run", "-d", "--name", Name, "--network", "host", "--pid", "host",
+                "--read-only", "--tmpfs", "/tmp", "-e", $"PORT={Port}", "--health-interval", "1s",
+                .. dockerArgs, ContainerImage.Tag, .. exporterArgs]);
+            WaitUntilReady();
+        }
+
+        protected override bool IsRunning() => ContainerImage.Docker("inspect", "-f", "{{.State.Running}}", Name).Stdout.Trim() == "true";
+
+        public override string Logs()
+        {
+            var r = ContainerImage.Docker("logs", Name);
+            return r.Stdout + r.Stderr;
+        }
 
         /// <summary>Docker's own verdict from the image's HEALTHCHECK (bash /dev/tcp → /-/healthy).</summary>
         public string WaitForHealth()
@@ -151,13 +169,13 @@ public sealed partial class ContainerImageTests(ContainerImage image) : IClassFi
             var status = "";
             while (deadline.Elapsed < TimeSpan.FromSeconds(30))
             {
-                status = ContainerImage.Docker("inspect", "-f", "{{.State.Health.Status}}", _name).Stdout.Trim();
+                status = ContainerImage.Docker("inspect", "-f", "{{.State.Health.Status}}", Name).Stdout.Trim();
                 if (status is "healthy" or "unhealthy") return status;
                 Thread.Sleep(500);
             }
-            return status + " " + ContainerImage.Docker("inspect", "-f", "{{json .State.Health}}", _name).Stdout;
+            return status + " " + ContainerImage.Docker("inspect", "-f", "{{json .State.Health}}", Name).Stdout;
         }
 
-        public void Dispose() => ContainerImage.Docker("rm", "-f", _name);
+        public override void Dispose() => ContainerImage.Docker("rm", "-f", Name);
     }
 }

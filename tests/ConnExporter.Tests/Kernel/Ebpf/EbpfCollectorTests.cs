@@ -25,9 +25,7 @@ public sealed class EbpfCollectorTests
     [RootFact]
     public void CountsConnectOutcomesLatencyAndAcceptsPerProcessAndUnit()
     {
-        var logger = new ListLogger();
-        using var collector = EbpfCollector.TryStart(logger, new EbpfOptions(PerPid: true), out var reason);
-        Assert.True(collector is not null, $"collector did not start: {reason}");
+        using var collector = Start(new EbpfOptions(PerPid: true));
 
         int port = Random.Shared.Next(20000, 60000);
         string cgroup = NewScope("cxe", out string comm, out string unit);
@@ -36,10 +34,10 @@ public sealed class EbpfCollectorTests
             using var ns = new NetworkNamespace("cxe");
             var child = RunScenario(ns, cgroup, comm, port, out int pid);
 
-            var live = Settled(collector!, comm, port);
+            var live = Settled(collector, comm, port);
             AssertTotals(live, comm, unit, port);
             var perPid = Assert.Single(live.Pids, p => p.Comm == comm);
-            Assert.Equal(1, collector!.KernelPidEntriesOf(comm));
+            Assert.Equal(1, collector.KernelPidEntriesOf(comm));
             Assert.Equal(pid, perPid.Pid);
             Assert.Equal((ulong)(Established + IPv6Established + Refused + Timeouts), perPid.Count);
             Assert.Contains(live.Programs, p => p.Program == "sock:inet_sock_set_state" && p.Attached);
@@ -75,9 +73,7 @@ public sealed class EbpfCollectorTests
     [RootFact]
     public void RetiresTheEntriesOfACgroupThatIsGoneAndKeepsItsTotals()
     {
-        var logger = new ListLogger();
-        using var collector = EbpfCollector.TryStart(logger, new EbpfOptions { RetireInterval = TimeSpan.Zero }, out var reason);
-        Assert.True(collector is not null, $"collector did not start: {reason}");
+        using var collector = Start(new EbpfOptions { RetireInterval = TimeSpan.Zero });
 
         int port = Random.Shared.Next(20000, 60000);
         string cgroup = NewScope("cxr", out string comm, out string unit);
@@ -87,9 +83,9 @@ public sealed class EbpfCollectorTests
             var child = RunScenario(ns, cgroup, comm, port, out _);
 
             // Every read is a retirement pass here: while the cgroup lives, nothing of it goes.
-            var live = Settled(collector!, comm, port);
+            var live = Settled(collector, comm, port);
             AssertTotals(live, comm, unit, port);
-            collector!.Read();
+            collector.Read();
             collector.Read();
             // 4 connect keys (ipv4 established, refused, timeout; ipv6 established) + 1 latency key.
             Assert.Equal(5, collector.KernelEntriesOf(comm));
@@ -128,9 +124,7 @@ public sealed class EbpfCollectorTests
     [RootFact]
     public void NamesTheUnitOfACgroupThatCameAndWentBetweenTwoReads()
     {
-        var logger = new ListLogger();
-        using var collector = EbpfCollector.TryStart(logger, new EbpfOptions(), out var reason);
-        Assert.True(collector is not null, $"collector did not start: {reason}");
+        using var collector = Start(new EbpfOptions());
 
         int port = Random.Shared.Next(20000, 60000);
         string cgroup = NewScope("cxn", out string comm, out string unit);
@@ -144,15 +138,22 @@ public sealed class EbpfCollectorTests
             Assert.False(Directory.Exists(cgroup), "the cgroup could not be removed");
 
             // The first read walks the mount, which no longer has the cgroup.
-            var counts = Settled(collector!, comm, port);
+            var counts = Settled(collector, comm, port);
             AssertTotals(counts, comm, unit, port);
-            Assert.Equal(0, collector!.KernelPidEntriesOf(comm));
+            Assert.Equal(0, collector.KernelPidEntriesOf(comm));
             Assert.Empty(counts.Pids);
         }
         finally
         {
             DeleteCgroup(cgroup);
         }
+    }
+
+    private static EbpfCollector Start(EbpfOptions options)
+    {
+        var collector = EbpfCollector.TryStart(new ListLogger(), options, out var reason);
+        Assert.True(collector is not null, $"collector did not start: {reason}");
+        return collector;
     }
 
     /// <summary>A new cgroup named like a systemd scope for a process named <paramref name="comm"/>.</summary>
