@@ -24,18 +24,21 @@ public static class ConnectionsCommand
     {
         int? port = flags.IsSet("port") ? flags.GetInt("port", 0, 65535) : null;
         var filter = new ConnectionFilter(flags.GetString("protocol"), flags.GetAll("state"), port);
+        bool json = flags.GetString("output") == "json";
         var options = new InventoryOptions(
             Source: flags.GetString(CommonFlags.Source)!,
             ProcfsRoot: CommonFlags.ProcfsRoot(flags),
             Kinds: filter.Kinds,
-            ResolveOwners: flags.GetBool("owners"));
+            ResolveOwners: flags.GetBool("owners"),
+            // Only the JSON output prints tcp_info; the table has no column for it.
+            TcpInfo: json);
 
         using var loggers = CommonFlags.CreateLoggerFactory(flags);
         using var collector = new InventoryCollector(options, loggers.CreateLogger("connections"));
         var snapshot = collector.Take();
         var selected = snapshot.Connections.Where(c => filter.Matches(c)).ToList();
 
-        if (flags.GetString("output") == "json")
+        if (json)
         {
             stdout.Flush();
             using var stream = Console.OpenStandardOutput();

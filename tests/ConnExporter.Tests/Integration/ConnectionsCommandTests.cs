@@ -149,4 +149,22 @@ public sealed class ConnectionsCommandTests(HostScenario scenario) : IClassFixtu
         Assert.Contains(lines, l => l.Contains($"(pid={scenario.HostilePid})", StringComparison.Ordinal)
                                     && l.Contains("we\\\"ird\\\\nm", StringComparison.Ordinal));
     }
+
+    /// <summary>The JSON output carries each established TCP socket's tcp_info (netlink); procfs has none to give.</summary>
+    [RootFact]
+    public void JsonCarriesTcpInfoOfEstablishedTcpSocketsFromNetlink()
+    {
+        var result = ExporterProcess.Run(scenario.Ns, ["connections", "--output", "json", "--protocol", "tcp", "--state", "ESTABLISHED"]);
+        Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stderr}");
+        using var doc = JsonDocument.Parse(result.Stdout);
+        var established = doc.RootElement.EnumerateArray().ToList();
+        Assert.NotEmpty(established);
+        Assert.All(established, e => Assert.True(
+            e.TryGetProperty("tcp_info", out var info) && info.GetProperty("rtt_us").GetUInt32() > 0,
+            $"no tcp_info with an RTT: {e}"));
+
+        var procfs = ExporterProcess.Run(scenario.Ns, ["connections", "--output", "json", "--protocol", "tcp", "--collector.source", "procfs"]);
+        using var plain = JsonDocument.Parse(procfs.Stdout);
+        Assert.All(plain.RootElement.EnumerateArray(), e => Assert.False(e.TryGetProperty("tcp_info", out _), e.ToString()));
+    }
 }
