@@ -16,7 +16,9 @@ internal static partial class Interop
     {
         public const int Size = 256;
         public const int MaskOffset = 0;   // __u32 stx_mask
+        public const int InoOffset = 32;   // __u64 stx_ino
         public const int SizeOffset = 40;  // __u64 stx_size
+        public const uint StatxIno = 0x100;  // STATX_INO
         public const uint StatxSize = 0x200; // STATX_SIZE
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using ConnExporter.Kernel.Netlink;
 using ConnExporter.Kernel.ProcFs;
 
 namespace ConnExporter.Kernel.Ebpf;
@@ -15,10 +14,6 @@ namespace ConnExporter.Kernel.Ebpf;
 internal sealed class CgroupUnits
 {
     private static readonly TimeSpan RewalkInterval = TimeSpan.FromSeconds(5);
-    private const int AtFdCwd = -100;
-    private const int AtSymlinkNoFollow = 0x100;
-    private const uint StatxIno = 0x100;   // STATX_INO (include/uapi/linux/stat.h)
-    private const int StatxInoOffset = 32; // __u64 stx_ino
 
     private readonly string? _root;
     private readonly Func<ulong, string?>? _recordedPath;
@@ -119,20 +114,12 @@ internal sealed class CgroupUnits
         _units[inode] = ProcPidCgroup.UnitOf(cgroupPath) ?? "";
     }
 
-    private static unsafe ulong Inode(string path)
+    /// <summary>The cgroup id of a cgroup directory: its inode number (0 when statx cannot tell).</summary>
+    private static ulong Inode(string path)
     {
-        int length = Encoding.UTF8.GetByteCount(path);
-        Span<byte> name = length < 1024 ? stackalloc byte[length + 1] : new byte[length + 1];
-        Encoding.UTF8.GetBytes(path, name);
-        name[length] = 0;
-        Span<byte> buffer = stackalloc byte[Interop.StatxLayout.Size];
-        fixed (byte* p = name)
-        fixed (byte* b = buffer)
-        {
-            if (Interop.Statx(AtFdCwd, p, AtSymlinkNoFollow, StatxIno, b) != 0) return 0;
-        }
-        if ((HostOrder.ReadUInt32(buffer) & StatxIno) == 0) return 0;
-        return HostOrder.ReadUInt64(buffer[StatxInoOffset..]);
+        int max = ProcFile.NulTerminatedLength(path);
+        Span<byte> buffer = max <= 1024 ? stackalloc byte[max] : new byte[max];
+        return ProcFile.TryGetInode(Interop.AtFdCwd, ProcFile.NulTerminated(path, buffer), out ulong inode) ? inode : 0;
     }
 
     /// <summary>The first cgroup2 mount point in a mountinfo file (proc(5)), or null.</summary>

@@ -236,6 +236,15 @@ public sealed class EbpfCollector : IDisposable
             bool retiring = BeginRetirement();
             var gone = new List<(int Map, byte[] Key, ulong Cgroup)>();
 
+            // True when this pass retires the entry: its cgroup is gone, so its key is noted
+            // for deletion (map: the index into _retiredEntries) and its count goes to _retired.
+            bool Retires(int map, ReadOnlySpan<byte> key, ulong cgroup)
+            {
+                if (!retiring || !_dead.IsGone(cgroup)) return false;
+                gone.Add((map, key.ToArray(), cgroup));
+                return true;
+            }
+
             var connects = new List<ConnectCount>();
             _totals.ForEach((key, values) =>
             {
@@ -243,15 +252,8 @@ public sealed class EbpfCollector : IDisposable
                 var family = HostOrder.ReadUInt16(key[ConnEventsLayout.ConnectKeyFamily..]) == ConnEventsLayout.AfInet6 ? IpFamily.IPv6 : IpFamily.IPv4;
                 var result = (ConnectResult)HostOrder.ReadUInt16(key[ConnEventsLayout.ConnectKeyResult..]);
                 var count = new ConnectCount(_comms.Get(key), _units.Resolve(cgroup), family, result, _totals.Sum(values, 0));
-                if (retiring && _dead.IsGone(cgroup))
-                {
-                    _retired.Add(count);
-                    gone.Add((0, key.ToArray(), cgroup));
-                }
-                else
-                {
-                    connects.Add(count);
-                }
+                if (Retires(0, key, cgroup)) _retired.Add(count);
+                else connects.Add(count);
             });
 
             var latencies = new List<ConnectLatency>();
@@ -262,15 +264,8 @@ public sealed class EbpfCollector : IDisposable
                 for (int i = 0; i < slots.Length; i++) slots[i] = _latency.Sum(values, i * 8);
                 double sum = _latency.Sum(values, ConnEventsLayout.LatencyValueSum) / 1e9;
                 var latency = new ConnectLatency(_comms.Get(key), _units.Resolve(cgroup), slots, sum);
-                if (retiring && _dead.IsGone(cgroup))
-                {
-                    _retired.Add(latency);
-                    gone.Add((1, key.ToArray(), cgroup));
-                }
-                else
-                {
-                    latencies.Add(latency);
-                }
+                if (Retires(1, key, cgroup)) _retired.Add(latency);
+                else latencies.Add(latency);
             });
 
             var accepts = new List<AcceptCount>();
@@ -278,15 +273,8 @@ public sealed class EbpfCollector : IDisposable
             {
                 ulong cgroup = HostOrder.ReadUInt64(key);
                 var accept = new AcceptCount(HostOrder.ReadUInt16(key[ConnEventsLayout.AcceptKeyPort..]), _units.Resolve(cgroup), _accepts.Sum(values, 0));
-                if (retiring && _dead.IsGone(cgroup))
-                {
-                    _retired.Add(accept);
-                    gone.Add((2, key.ToArray(), cgroup));
-                }
-                else
-                {
-                    accepts.Add(accept);
-                }
+                if (Retires(2, key, cgroup)) _retired.Add(accept);
+                else accepts.Add(accept);
             });
 
             if (retiring) EndRetirement(gone);

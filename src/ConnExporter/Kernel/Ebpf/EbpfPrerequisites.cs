@@ -43,15 +43,9 @@ internal static class EbpfPrerequisites
     /// </summary>
     public static string? MissingCapabilities(string procSelfStatus)
     {
-        ulong effective = 0;
-        bool found = false;
-        foreach (var line in procSelfStatus.Split('\n'))
-        {
-            if (!line.StartsWith("CapEff:", StringComparison.Ordinal)) continue;
-            found = ulong.TryParse(line.AsSpan("CapEff:".Length).Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out effective);
-            break;
-        }
-        if (!found) return null; // unknown: let the load say what fails
+        // Unknown: let the load say what fails.
+        if (!ulong.TryParse(StatusField(procSelfStatus, "CapEff:"), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong effective))
+            return null;
         bool Has(int cap) => (effective & (1UL << cap)) != 0;
         if (Has(CapSysAdmin) || (Has(CapBpf) && Has(CapPerfmon))) return null;
         var missing = new List<string>();
@@ -64,21 +58,27 @@ internal static class EbpfPrerequisites
     /// What a refused load (EPERM/EACCES) means when the capabilities are there: with a seccomp
     /// filter on this process (<c>Seccomp: 2</c> in <c>/proc/self/status</c>) the filter most
     /// likely refused the bpf system call, which container runtimes' default profiles allow only
-    /// with CAP_SYS_ADMIN (podman and CRI-O, Docker before 23, containerd before its 2022 change);
+    /// with CAP_SYS_ADMIN (podman and CRI-O, Docker before 23, older containerd);
     /// null when no filter is on.
     /// </summary>
     public static string? SeccompRefusal(string procSelfStatus)
     {
-        foreach (var line in procSelfStatus.Split('\n'))
+        if (StatusField(procSelfStatus, "Seccomp:") is not "2") return null;
+        return "CAP_BPF and CAP_PERFMON are held, but a seccomp filter is on and most likely refused the bpf system call: " +
+            "a container runtime's default profile allows bpf(2) only with CAP_SYS_ADMIN on podman, CRI-O, Docker < 23 and older containerd; " +
+            "give the container a seccomp profile that allows bpf with CAP_BPF (Kubernetes: securityContext.seccompProfile type Localhost, " +
+            "see docs/kubernetes.md), or turn the collector off with --no-collector.ebpf; " +
+            "under systemd, SystemCallFilter= must allow bpf";
+    }
+
+    /// <summary>The value of a <c>/proc/self/status</c> line ("Key:\tvalue"), trimmed; empty when there is no such line.</summary>
+    private static ReadOnlySpan<char> StatusField(string procSelfStatus, string key)
+    {
+        foreach (var range in procSelfStatus.AsSpan().Split('\n'))
         {
-            if (!line.StartsWith("Seccomp:", StringComparison.Ordinal)) continue;
-            if (line.AsSpan("Seccomp:".Length).Trim() is not "2") return null;
-            return "CAP_BPF and CAP_PERFMON are held, but a seccomp filter is on and most likely refused the bpf system call: " +
-                "a container runtime's default profile allows bpf(2) only with CAP_SYS_ADMIN on podman, CRI-O, Docker < 23 and older containerd; " +
-                "give the container a seccomp profile that allows bpf and perf_event_open (Kubernetes: securityContext.seccompProfile type Localhost, " +
-                "see docs/kubernetes.md), or turn the collector off with --no-collector.ebpf; " +
-                "under systemd, SystemCallFilter= must allow bpf";
+            var line = procSelfStatus.AsSpan(range);
+            if (line.StartsWith(key, StringComparison.Ordinal)) return line[key.Length..].Trim();
         }
-        return null;
+        return [];
     }
 }

@@ -5,9 +5,8 @@ namespace ConnExporter.Kernel.Netlink;
 /// <c>struct inet_diag_req</c> (include/uapi/linux/inet_diag.h) with the socket id zeroed.
 /// The kernel answers it in <c>inet_diag_dump_compat</c> (net/ipv4/inet_diag.c) with
 /// <c>sdiag_family = AF_UNSPEC</c>: IPv4 and IPv6 TCP sockets in one walk of the socket hash
-/// tables, where two <see cref="InetDiagRequest"/> dumps walk them twice. Each walk of the
-/// established hash costs a fixed few milliseconds whatever the namespace holds, so this halves
-/// that cost. Replies are <c>inet_diag_msg</c> as for v2, with nlmsg_type <see cref="TcpDiagGetSock"/>.
+/// tables, where two <see cref="InetDiagRequest"/> dumps walk them twice (the established hash is
+/// global: each walk also passes every other namespace's sockets). Replies are <c>inet_diag_msg</c> as for v2, with nlmsg_type <see cref="TcpDiagGetSock"/>.
 /// </summary>
 /// <param name="Extensions">idiag_ext: bit (n - 1) asks for attribute n, e.g. <see cref="InetDiagRequest.InfoExtension"/>.</param>
 /// <param name="States">idiag_states: bit n selects kernel state n.</param>
@@ -26,16 +25,9 @@ internal readonly record struct InetDiagLegacyRequest(byte Extensions, uint Stat
     /// NLM_F_REQUEST | NLM_F_DUMP; returns the length written.</summary>
     public int Write(Span<byte> destination, uint sequence)
     {
-        var message = destination[..MessageSize];
-        message.Clear();
-        new NetlinkMessageHeader(
-            MessageSize, TcpDiagGetSock,
-            NetlinkMessageHeader.FlagRequest | NetlinkMessageHeader.FlagDump,
-            sequence, PortId: 0).Write(message);
-
         // inet_diag_req: idiag_family is ignored by the compat dump (it always uses AF_UNSPEC),
         // src/dst_len and the id stay zero (no filter), idiag_dbs is unused.
-        var request = message[NetlinkMessageHeader.Size..];
+        var request = NetlinkMessageHeader.WriteDumpRequest(destination, MessageSize, TcpDiagGetSock, sequence);
         request[3] = Extensions;
         HostOrder.WriteUInt32(request[(4 + InetDiagMessage.SocketIdSize)..], States);
         return MessageSize;

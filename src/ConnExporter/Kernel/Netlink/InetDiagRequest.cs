@@ -41,15 +41,8 @@ internal readonly record struct InetDiagRequest(byte Family, byte Protocol, byte
     /// NLM_F_REQUEST | NLM_F_DUMP; returns the length written.</summary>
     public int Write(Span<byte> destination, uint sequence)
     {
-        var message = destination[..MessageSize];
-        message.Clear();
-        new NetlinkMessageHeader(
-            MessageSize, SockDiagByFamily,
-            NetlinkMessageHeader.FlagRequest | NetlinkMessageHeader.FlagDump,
-            sequence, PortId: 0).Write(message);
-
         // inet_diag_req_v2: family, protocol, ext, pad, states; the 48-byte id stays zero.
-        var request = message[NetlinkMessageHeader.Size..];
+        var request = NetlinkMessageHeader.WriteDumpRequest(destination, MessageSize, SockDiagByFamily, sequence);
         request[0] = Family;
         request[1] = Protocol;
         request[2] = Extensions;

@@ -38,6 +38,18 @@ internal readonly record struct NetlinkMessageHeader(uint Length, ushort Type, u
             HostOrder.ReadUInt32(source[12..]));
     }
 
+    /// <summary>
+    /// Starts a dump request of <paramref name="messageSize"/> bytes: clears them, writes the
+    /// header (NLM_F_REQUEST | NLM_F_DUMP, to the kernel) and returns the zeroed payload after it.
+    /// </summary>
+    public static Span<byte> WriteDumpRequest(Span<byte> destination, int messageSize, ushort type, uint sequence)
+    {
+        var message = destination[..messageSize];
+        message.Clear();
+        new NetlinkMessageHeader((uint)messageSize, type, FlagRequest | FlagDump, sequence, PortId: 0).Write(message);
+        return message[Size..];
+    }
+
     /// <summary>Writes the header into at least <see cref="Size"/> bytes.</summary>
     public void Write(Span<byte> destination)
     {

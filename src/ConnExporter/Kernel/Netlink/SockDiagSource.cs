@@ -85,11 +85,7 @@ public sealed class SockDiagSource : ISocketSource
 
         var start = new Mark(sink, tcp);
         var dump = new InetDiagDump(SocketProtocol.Tcp, sequence, InetDiagLegacyRequest.TcpDiagGetSock);
-        using (var socket = OpenSocket())
-        {
-            socket.Send(message);
-            ReceiveAll(socket, dump, sink, tcp);
-        }
+        Exchange(message, dump, sink, tcp);
         if (dump.Error == 0) return dump.Result;
 
         // Refused outright (no compat handler, EOPNOTSUPP; an older tcp_diag, EINVAL): never ask
@@ -112,17 +108,16 @@ public sealed class SockDiagSource : ISocketSource
         request.Write(message, sequence);
 
         var dump = new InetDiagDump(protocol, sequence);
-        using (var socket = OpenSocket())
-        {
-            socket.Send(message);
-            ReceiveAll(socket, dump, sink, tcp);
-        }
+        Exchange(message, dump, sink, tcp);
         if (dump.Error != 0) return Refused(family, protocol, -dump.Error).Add(dump.Result);
         return dump.Result;
     }
 
-    private static void ReceiveAll(NetlinkSocket socket, InetDiagDump dump, List<SocketRecord> sink, List<TcpHealth?>? tcp)
+    /// <summary>Sends one dump request on a socket of its own and feeds every reply batch to <paramref name="dump"/>.</summary>
+    private void Exchange(ReadOnlySpan<byte> request, InetDiagDump dump, List<SocketRecord> sink, List<TcpHealth?>? tcp)
     {
+        using var socket = OpenSocket();
+        socket.Send(request);
         while (!dump.IsDone)
         {
             // Dump batches are produced synchronously (in sendto, then in each recv), so once a

@@ -1,5 +1,4 @@
 using System.Buffers.Text;
-using System.Text;
 
 namespace ConnExporter.Kernel.ProcFs;
 
@@ -30,10 +29,8 @@ internal readonly record struct ProcNetSockStat(int Tcp, int TcpTimeWait, int Ud
 
     private static ProcNetSockStat ReadFile(string path, Span<byte> buffer)
     {
-        Span<byte> name = stackalloc byte[Encoding.UTF8.GetMaxByteCount(path.Length) + 1];
-        int n = Encoding.UTF8.GetBytes(path, name);
-        name[n] = 0;
-        return ProcFile.TryRead(Interop.AtFdCwd, name[..(n + 1)], buffer, out int length, out _)
+        Span<byte> name = stackalloc byte[ProcFile.NulTerminatedLength(path)];
+        return ProcFile.TryRead(Interop.AtFdCwd, ProcFile.NulTerminated(path, name), buffer, out int length, out _)
             ? Parse(buffer[..length])
             : default;
     }

@@ -100,12 +100,8 @@ public class SockDiagSourceTests
         using var ns = new NetworkNamespace();
         var (records, result, ss, ports) = ns.RunInside(() =>
         {
-            using var listener = Tcp(AddressFamily.InterNetwork);
-            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            listener.Listen();
-            using var client = Tcp(AddressFamily.InterNetwork);
-            client.Connect(listener.LocalEndPoint!);
-            using var server = listener.Accept();
+            using var pair = new ConnectedPair(IPAddress.Loopback);
+            var (listener, client, server) = (pair.Listener, pair.Client, pair.Server);
             PingPong(client, server);
 
             using var listener6 = Tcp(AddressFamily.InterNetworkV6);
@@ -201,6 +197,31 @@ public class SockDiagSourceTests
 
     private static Socket Tcp(AddressFamily family) => new(family, SocketType.Stream, ProtocolType.Tcp);
 
+    /// <summary>A TCP listener on <paramref name="address"/> (a free port) and one connection to it, both ends open.</summary>
+    private sealed class ConnectedPair : IDisposable
+    {
+        public ConnectedPair(IPAddress address)
+        {
+            Listener = Tcp(address.AddressFamily);
+            Listener.Bind(new IPEndPoint(address, 0));
+            Listener.Listen();
+            Client = Tcp(address.AddressFamily);
+            Client.Connect(Listener.LocalEndPoint!);
+            Server = Listener.Accept();
+        }
+
+        public Socket Listener { get; }
+        public Socket Client { get; }
+        public Socket Server { get; }
+
+        public void Dispose()
+        {
+            Server.Dispose();
+            Client.Dispose();
+            Listener.Dispose();
+        }
+    }
+
     private static void PingPong(Socket client, Socket server)
     {
         var request = new byte[1000];
@@ -231,18 +252,8 @@ public class SockDiagSourceTests
         using var ns = new NetworkNamespace();
         var (both, perFamily, result) = ns.RunInside(() =>
         {
-            using var listener = Tcp(AddressFamily.InterNetwork);
-            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            listener.Listen();
-            using var client = Tcp(AddressFamily.InterNetwork);
-            client.Connect(listener.LocalEndPoint!);
-            using var server = listener.Accept();
-            using var listener6 = Tcp(AddressFamily.InterNetworkV6);
-            listener6.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
-            listener6.Listen();
-            using var client6 = Tcp(AddressFamily.InterNetworkV6);
-            client6.Connect(listener6.LocalEndPoint!);
-            using var server6 = listener6.Accept();
+            using var v4 = new ConnectedPair(IPAddress.Loopback);
+            using var v6 = new ConnectedPair(IPAddress.IPv6Loopback);
 
             var source = new SockDiagSource(tcpInfo: false);
             var one = new List<SocketRecord>();
