@@ -39,7 +39,11 @@ public static class ConnectionsJsonWriter
             }
             json.WriteEndArray();
             WriteNullable(json, "unit", Unit(c));
+            json.WriteNumber("netns", c.Netns.Inode);
             WriteNullable(json, "container", Container(c));
+            WriteNullable(json, "container_name", c.Container?.Name);
+            WriteNullable(json, "pod", c.Container?.Pod);
+            WriteNullable(json, "pod_namespace", c.Container?.PodNamespace);
             if (c.Tcp is { } t)
             {
                 json.WriteStartObject("tcp_info");
@@ -67,5 +71,6 @@ public static class ConnectionsJsonWriter
     /// <summary>The first owner's unit; owners of one socket almost always share it.</summary>
     internal static string? Unit(in Connection c) => c.Owners.Count > 0 ? c.Owners[0].Unit : null;
 
-    internal static string? Container(in Connection c) => c.Owners.Count > 0 ? c.Owners[0].Container : null;
+    /// <summary>The full container id: the socket's container, else the first owner's cgroup's.</summary>
+    internal static string? Container(in Connection c) => c.Container?.Id ?? (c.Owners.Count > 0 ? c.Owners[0].Container : null);
 }

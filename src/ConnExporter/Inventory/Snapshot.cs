@@ -1,24 +1,30 @@
 namespace ConnExporter.Inventory;
 
 /// <summary>
-/// One consistent, immutable inventory of a namespace's sockets, deduplicated and enriched,
+/// One consistent, immutable inventory of the sockets of every network namespace read, deduplicated and enriched,
 /// shared by every consumer (the connections command, every /metrics view, the tests).
 /// </summary>
 public sealed class Snapshot
 {
-    public Snapshot(IReadOnlyList<Connection> connections, SnapshotStats stats, DateTimeOffset takenAt)
-        : this(SnapshotConnections.From(connections), stats, takenAt)
+    public Snapshot(IReadOnlyList<Connection> connections, SnapshotStats stats, DateTimeOffset takenAt,
+        IReadOnlyList<NetworkNamespace>? namespaces = null)
+        : this(SnapshotConnections.From(connections), stats, takenAt, namespaces)
     {
     }
 
-    internal Snapshot(SnapshotConnections connections, SnapshotStats stats, DateTimeOffset takenAt)
+    internal Snapshot(SnapshotConnections connections, SnapshotStats stats, DateTimeOffset takenAt,
+        IReadOnlyList<NetworkNamespace>? namespaces = null)
     {
         Connections = connections;
         Stats = stats;
         TakenAt = takenAt;
+        Namespaces = namespaces ?? [NetworkNamespace.Host];
     }
 
     public SnapshotConnections Connections { get; }
+
+    /// <summary>Every namespace this snapshot read, the host's first; each connection names its own.</summary>
+    public IReadOnlyList<NetworkNamespace> Namespaces { get; }
     public SnapshotStats Stats { get; }
     public DateTimeOffset TakenAt { get; }
 }

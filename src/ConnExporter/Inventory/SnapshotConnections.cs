@@ -55,7 +55,7 @@ public sealed class SnapshotConnections : IReadOnlyList<Connection>
                 CollectionsMarshal.SetCount(tcp, i); // a new list's array is zeroed: all null
             }
             tcp?.Add(c.Tcp);
-            enrichment[i] = new SocketEnrichment(c.Interface, c.Owners, c.Direction);
+            enrichment[i] = new SocketEnrichment(c.Interface, c.Owners, c.Direction, c.Namespace, c.Container);
         }
         return new SnapshotConnections(records, tcp, enrichment);
     }
@@ -67,7 +67,7 @@ public sealed class SnapshotConnections : IReadOnlyList<Connection>
         get
         {
             var e = _enrichment[index];
-            return new Connection(_records[index], e.Interface, e.Direction, e.Owners, _tcp?[index]);
+            return new Connection(_records[index], e.Interface, e.Direction, e.Owners, _tcp?[index], e.Namespace, e.Container);
         }
     }
 
