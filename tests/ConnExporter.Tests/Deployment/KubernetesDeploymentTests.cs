@@ -251,7 +251,7 @@ public sealed partial class KubernetesDeploymentTests
     private static void AssertTheExporterRunsWith(IEnumerable<string> manifestArgs)
     {
         var args = manifestArgs.Where(a => !a.StartsWith("--web.listen-address=", StringComparison.Ordinal)).ToArray();
-        using var ns = new NetworkNamespace("cxk");
+        using var ns = new TestNamespace("cxk");
         using var exporter = new RunningExporter(ns, 9811, args);
         using var health = JsonDocument.Parse(exporter.Curl("/health"));
         var collectors = health.RootElement.GetProperty("collectors");

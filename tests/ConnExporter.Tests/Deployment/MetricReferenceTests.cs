@@ -81,7 +81,7 @@ public sealed class MetricReferenceTests
     {
         private static readonly Lazy<Dictionary<string, string>> Scraped = new(() =>
         {
-            using var ns = new NetworkNamespace("cxd");
+            using var ns = new TestNamespace("cxd");
             using var exporter = new RunningExporter(ns, 9811, "--collector.connections");
             // Traffic for the eBPF counters: a refused connect and the scrapes themselves.
             ns.ExecArgs("curl", ["-s", "--max-time", "2", "http://127.0.0.1:1/"], check: false);

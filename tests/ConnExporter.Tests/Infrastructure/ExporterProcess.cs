@@ -12,7 +12,7 @@ public static class ExporterProcess
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
     /// <summary>Runs it to completion, inside <paramref name="ns"/> when given.</summary>
-    public static Result Run(NetworkNamespace? ns, params string[] args)
+    public static Result Run(TestNamespace? ns, params string[] args)
     {
         var psi = new ProcessStartInfo(ns is null ? Dotnet : "ip")
         {

@@ -13,7 +13,7 @@ public sealed class HostScenario : IDisposable
 {
     private readonly Process? _script;
 
-    public NetworkNamespace? Namespace { get; }
+    public TestNamespace? Namespace { get; }
     public int MainPid { get; }
     public int SharedChildPid { get; }
     public int HostilePid { get; }
@@ -22,9 +22,9 @@ public sealed class HostScenario : IDisposable
     public HostScenario()
     {
         if (!Environment.IsPrivilegedProcess) return; // the [RootFact] tests using it skip or fail
-        Namespace = new NetworkNamespace("cxs");
+        Namespace = new TestNamespace("cxs");
         var script = Path.Combine(TestEnvironment.BaseDirectory, "Scenarios", "host_sockets.py");
-        _script = Namespace.Start("python3", [script, Namespace.TunIPv4, NetworkNamespace.TunIPv6]);
+        _script = Namespace.Start("python3", [script, Namespace.TunIPv4, TestNamespace.TunIPv6]);
         var line = _script.StandardOutput.ReadLine()
             ?? throw new InvalidOperationException("scenario exited early: " + _script.StandardError.ReadToEnd());
         if (!line.StartsWith("ready ", StringComparison.Ordinal))
@@ -37,7 +37,7 @@ public sealed class HostScenario : IDisposable
         HostileName = doc.RootElement.GetProperty("hostile_name").GetString()!;
     }
 
-    public NetworkNamespace Ns => Namespace ?? throw new InvalidOperationException("needs root");
+    public TestNamespace Ns => Namespace ?? throw new InvalidOperationException("needs root");
 
     public void Dispose()
     {

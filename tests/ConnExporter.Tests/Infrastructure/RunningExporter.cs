@@ -5,11 +5,11 @@ namespace ConnExporter.Tests.Infrastructure;
 /// <summary>The real exporter running inside a namespace, scraped with curl from inside it.</summary>
 public sealed class RunningExporter : IDisposable
 {
-    private readonly NetworkNamespace _ns;
+    private readonly TestNamespace _ns;
     private readonly Process _process;
     private readonly System.Text.StringBuilder _stderr = new();
 
-    public RunningExporter(NetworkNamespace ns, int port, params string[] args)
+    public RunningExporter(TestNamespace ns, int port, params string[] args)
     {
         _ns = ns;
         Port = port;

@@ -9,7 +9,7 @@ public sealed partial record SsRow(
     string RemoteAddress, int RemotePort, IReadOnlySet<int> Pids)
 {
     /// <summary>Runs ss in the namespace for one family and parses every row.</summary>
-    public static List<SsRow> Read(NetworkNamespace ns, string family)
+    public static List<SsRow> Read(TestNamespace ns, string family)
     {
         var text = ns.Exec("ss", $"-H -tuanp {(family == "ipv4" ? "-4" : "-6")}");
         var rows = new List<SsRow>();

@@ -35,7 +35,7 @@ public sealed class ExporterFixture : IDisposable
 public sealed class ExporterTests(ExporterFixture fixture) : IClassFixture<ExporterFixture>
 {
     private RunningExporter Exporter => fixture.Exporter!;
-    private NetworkNamespace Ns => fixture.Scenario.Ns;
+    private TestNamespace Ns => fixture.Scenario.Ns;
 
     [RootFact]
     public void ConnSocketsEqualsSsAndIsZeroFilled()

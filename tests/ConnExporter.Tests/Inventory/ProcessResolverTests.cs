@@ -217,7 +217,7 @@ public sealed class ProcessResolverTests(ITestOutputHelper output) : IDisposable
 
     /// <summary>The real interpreter, not a version manager's shell shim.</summary>
     private static readonly Lazy<string> PythonPath = new(() =>
-        NetworkNamespace.Run("python3", "-c \"import sys; print(sys.executable)\"").Trim());
+        TestNamespace.Run("python3", "-c \"import sys; print(sys.executable)\"").Trim());
 
     private static string Python => PythonPath.Value;
 

@@ -74,7 +74,7 @@ public sealed class CgroupUnitsTests
 
     private static ulong Inode(string path)
     {
-        var output = NetworkNamespace.Run("stat", $"-c %i \"{path}\"");
+        var output = TestNamespace.Run("stat", $"-c %i \"{path}\"");
         return ulong.Parse(output.Trim());
     }
 }

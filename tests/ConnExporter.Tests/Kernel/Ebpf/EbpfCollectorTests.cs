@@ -31,7 +31,7 @@ public sealed class EbpfCollectorTests
         string cgroup = NewScope("cxe", out string comm, out string unit);
         try
         {
-            using var ns = new NetworkNamespace("cxe");
+            using var ns = new TestNamespace("cxe");
             var child = RunScenario(ns, cgroup, comm, port, out int pid);
 
             var live = Settled(collector, comm, port);
@@ -79,7 +79,7 @@ public sealed class EbpfCollectorTests
         string cgroup = NewScope("cxr", out string comm, out string unit);
         try
         {
-            using var ns = new NetworkNamespace("cxr");
+            using var ns = new TestNamespace("cxr");
             var child = RunScenario(ns, cgroup, comm, port, out _);
 
             // Every read is a retirement pass here: while the cgroup lives, nothing of it goes.
@@ -130,7 +130,7 @@ public sealed class EbpfCollectorTests
         string cgroup = NewScope("cxn", out string comm, out string unit);
         try
         {
-            using var ns = new NetworkNamespace("cxn");
+            using var ns = new TestNamespace("cxn");
             var child = RunScenario(ns, cgroup, comm, port, out _);
             child.StandardInput.WriteLine("exit");
             Assert.True(child.WaitForExit(10000));
@@ -173,7 +173,7 @@ public sealed class EbpfCollectorTests
     /// before it connects, and waits until every connect has returned. The child then waits
     /// for "exit" on its stdin.
     /// </summary>
-    private static Process RunScenario(NetworkNamespace ns, string cgroup, string comm, int port, out int pid)
+    private static Process RunScenario(TestNamespace ns, string cgroup, string comm, int port, out int pid)
     {
         string peer = ns.TunIPv4[..^1] + "2"; // 10.n.0.2: on the tun's subnet, nobody answers
         var child = ns.Start("python3",

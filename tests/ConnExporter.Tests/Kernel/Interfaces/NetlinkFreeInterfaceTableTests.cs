@@ -77,10 +77,10 @@ public sealed class NetlinkFreeInterfaceTableTests
     [RootFact]
     public void WithoutNetlinkTheTableResolvesLikeGetifaddrs()
     {
-        using var ns = new NetworkNamespace("cxif");
+        using var ns = new TestNamespace("cxif");
         // A second IPv4 address under an alias label, and an interface with no address at all.
-        NetworkNamespace.Ip($"-n {ns.Name} addr add {ns.TunIPv4.Replace(".0.1", ".0.9", StringComparison.Ordinal)}/24 dev {NetworkNamespace.TunName} label {NetworkNamespace.TunName}:9");
-        NetworkNamespace.Ip($"-n {ns.Name} tuntap add dev bare0 mode tun");
+        TestNamespace.Ip($"-n {ns.Name} addr add {ns.TunIPv4.Replace(".0.1", ".0.9", StringComparison.Ordinal)}/24 dev {TestNamespace.TunName} label {TestNamespace.TunName}:9");
+        TestNamespace.Ip($"-n {ns.Name} tuntap add dev bare0 mode tun");
         var (fromApi, fromKernel, indexes) = ns.RunInside(() =>
         {
             var api = InterfaceTable.Load();
@@ -95,19 +95,19 @@ public sealed class NetlinkFreeInterfaceTableTests
 
         string[] addresses =
         [
-            ns.TunIPv4, ns.TunIPv4.Replace(".0.1", ".0.9", StringComparison.Ordinal), NetworkNamespace.TunIPv6,
+            ns.TunIPv4, ns.TunIPv4.Replace(".0.1", ".0.9", StringComparison.Ordinal), TestNamespace.TunIPv6,
             "127.0.0.1", "::1", "0.0.0.0", "203.0.113.9",
         ];
         foreach (var address in addresses)
             Assert.Equal(fromApi.Resolve(InterfaceTableTests.Local(address)), fromKernel.Resolve(InterfaceTableTests.Local(address)));
-        Assert.Equal(NetworkNamespace.TunName, fromKernel.Resolve(InterfaceTableTests.Local(ns.TunIPv4.Replace(".0.1", ".0.9", StringComparison.Ordinal))));
+        Assert.Equal(TestNamespace.TunName, fromKernel.Resolve(InterfaceTableTests.Local(ns.TunIPv4.Replace(".0.1", ".0.9", StringComparison.Ordinal))));
         // A socket bound to a device (any address) resolves by index to ip's name for it.
         foreach (var (index, name) in indexes)
             Assert.Equal(name, fromKernel.Resolve(InterfaceTableTests.Local("0.0.0.0", index)));
     }
 
     /// <summary><c>ip -o link show</c>: "3: wg-faas: &lt;…&gt;" per line.</summary>
-    private static Dictionary<int, string> IpLinks(NetworkNamespace ns) =>
+    private static Dictionary<int, string> IpLinks(TestNamespace ns) =>
         ns.Exec("ip", "-o link show").Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split(':', 3))
             .ToDictionary(f => int.Parse(f[0], System.Globalization.CultureInfo.InvariantCulture), f => f[1].Trim().Split('@')[0]);

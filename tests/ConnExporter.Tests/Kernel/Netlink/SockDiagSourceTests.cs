@@ -97,7 +97,7 @@ public class SockDiagSourceTests
     [RootFact]
     public void Matches_ss_inside_a_fresh_namespace()
     {
-        using var ns = new NetworkNamespace();
+        using var ns = new TestNamespace();
         var (records, result, ss, ports) = ns.RunInside(() =>
         {
             using var pair = new ConnectedPair(IPAddress.Loopback);
@@ -105,7 +105,7 @@ public class SockDiagSourceTests
             PingPong(client, server);
 
             using var listener6 = Tcp(AddressFamily.InterNetworkV6);
-            listener6.Bind(new IPEndPoint(IPAddress.Parse(NetworkNamespace.TunIPv6), 0));
+            listener6.Bind(new IPEndPoint(IPAddress.Parse(TestNamespace.TunIPv6), 0));
             listener6.Listen();
 
             using var dns = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
@@ -145,7 +145,7 @@ public class SockDiagSourceTests
             (SocketProtocol.Tcp, SocketState.Listen, new(loopback, ports.Listener), new(InetAddress.AnyIPv4, 0)),
             (SocketProtocol.Tcp, SocketState.Established, new(loopback, ports.Client), new(loopback, ports.Listener)),
             (SocketProtocol.Tcp, SocketState.Established, new(loopback, ports.Listener), new(loopback, ports.Client)),
-            (SocketProtocol.Tcp, SocketState.Listen, new(InetAddress.Parse(NetworkNamespace.TunIPv6), ports.Listener6), new(InetAddress.AnyIPv6, 0)),
+            (SocketProtocol.Tcp, SocketState.Listen, new(InetAddress.Parse(TestNamespace.TunIPv6), ports.Listener6), new(InetAddress.AnyIPv6, 0)),
             (SocketProtocol.Udp, SocketState.Close, new(dnsAddress, 53), new(InetAddress.AnyIPv4, 0)),
             (SocketProtocol.Udp, SocketState.Established, new(loopback, ports.Resolver), new(dnsAddress, 53)),
         };
@@ -182,7 +182,7 @@ public class SockDiagSourceTests
     [RootFact]
     public void A_namespace_without_sockets_reads_empty()
     {
-        using var ns = new NetworkNamespace();
+        using var ns = new TestNamespace();
         var (records, result) = ns.RunInside(() =>
         {
             var sink = new List<SocketRecord>();
@@ -249,7 +249,7 @@ public class SockDiagSourceTests
     [RootFact]
     public void One_dump_of_both_tcp_families_reads_what_two_per_family_dumps_read()
     {
-        using var ns = new NetworkNamespace();
+        using var ns = new TestNamespace();
         var (both, perFamily, result) = ns.RunInside(() =>
         {
             using var v4 = new ConnectedPair(IPAddress.Loopback);

@@ -46,7 +46,7 @@ public class ProcNetSockStatTests
     [RootFact]
     public void Counts_the_sockets_of_a_fresh_namespace()
     {
-        using var ns = new NetworkNamespace();
+        using var ns = new TestNamespace();
         // /proc/net follows the process's first thread; /proc/thread-self/net this thread's namespace.
         var counts = ns.RunInside(() =>
         {

@@ -11,7 +11,7 @@ public sealed class ProcNetSourceNamespaceTests
     [RootFact]
     public void AgreesWithSsInAFreshNamespace()
     {
-        using var ns = new NetworkNamespace("cxt-procfs");
+        using var ns = new TestNamespace("cxt-procfs");
 
         var (records, ss) = ns.RunInside(() =>
         {
@@ -51,7 +51,7 @@ public sealed class ProcNetSourceNamespaceTests
         var timeWait = Assert.Single(records, r => r.State == SocketState.TimeWait);
         Assert.Equal(0UL, timeWait.Inode);
         var tun = Assert.Single(records, r => r.State == SocketState.Listen && r.Local.Port == 443);
-        Assert.Equal(InetAddress.Parse(NetworkNamespace.TunIPv6), tun.Local.Address);
+        Assert.Equal(InetAddress.Parse(TestNamespace.TunIPv6), tun.Local.Address);
     }
 
     /// <summary>Sockets opened by .NET on the namespace's thread; all closed on dispose.</summary>
@@ -64,7 +64,7 @@ public sealed class ProcNetSourceNamespaceTests
             var v4 = Listen(new IPEndPoint(IPAddress.Loopback, 8080));
             Listen(new IPEndPoint(IPAddress.Any, 9100));
             Listen(new IPEndPoint(IPAddress.Loopback, 7000));
-            var tun = Listen(new IPEndPoint(IPAddress.Parse(NetworkNamespace.TunIPv6), 443));
+            var tun = Listen(new IPEndPoint(IPAddress.Parse(TestNamespace.TunIPv6), 443));
             Listen(new IPEndPoint(IPAddress.IPv6Loopback, 8443));
             var dual = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { DualMode = true };
             _open.Add(dual);
@@ -72,7 +72,7 @@ public sealed class ProcNetSourceNamespaceTests
             dual.Listen();
 
             Pair(v4, new IPEndPoint(IPAddress.Loopback, 8080));
-            Pair(tun, new IPEndPoint(IPAddress.Parse(NetworkNamespace.TunIPv6), 443));
+            Pair(tun, new IPEndPoint(IPAddress.Parse(TestNamespace.TunIPv6), 443));
             Pair(dual, new IPEndPoint(IPAddress.Loopback, 9090));   // accepted as ::ffff:127.0.0.1
 
             // TIME_WAIT stays with whoever closes first: the client here.

@@ -32,7 +32,7 @@ public sealed class SecuredExporterTests : IDisposable
     [RootFact]
     public void PrometheusScrapesOverMutualTlsWithBasicAuth()
     {
-        using var ns = new NetworkNamespace("cxsec");
+        using var ns = new TestNamespace("cxsec");
         const int port = 19443;
         var config = _pki.Write("web.yml", $"""
             tls_server_config:

@@ -8,7 +8,7 @@ namespace ConnExporter.Tests.Infrastructure;
 /// WireGuard seed's <c>wg-faas</c> carrying 10.x IPv4 and <c>fd00:faa5:0:100::1/64</c>
 /// (this kernel has no dummy driver). Disposing kills what was started in it and deletes it.
 /// </summary>
-public sealed partial class NetworkNamespace : IDisposable
+public sealed partial class TestNamespace : IDisposable
 {
     public const string TunName = "wg-faas";
     public const string TunIPv6 = "fd00:faa5:0:100::1";
@@ -20,7 +20,7 @@ public sealed partial class NetworkNamespace : IDisposable
     /// <summary>The namespace's 10.x address on <see cref="TunName"/>.</summary>
     public string TunIPv4 { get; }
 
-    public NetworkNamespace(string? prefix = null)
+    public TestNamespace(string? prefix = null)
     {
         int n = Random.Shared.Next(1, 250);
         Name = $"{prefix ?? "cxt"}-{Environment.ProcessId}-{Random.Shared.Next(100000)}";
