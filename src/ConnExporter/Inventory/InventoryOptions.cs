@@ -8,13 +8,18 @@ namespace ConnExporter.Inventory;
 /// a one-shot command loads it once.</param>
 /// <param name="TcpInfo">Ask the netlink source for struct tcp_info of TCP sockets. It triples
 /// the bytes the kernel copies per socket, so the exporter asks only when a view reads it.</param>
+/// <param name="Namespaces">Which network namespaces are read; null is the host's alone.</param>
 public sealed record InventoryOptions(
     string Source = SocketSources.Netlink,
     string ProcfsRoot = "/proc",
     SocketKinds Kinds = SocketKinds.All,
     bool ResolveOwners = true,
     bool WatchInterfaces = false,
-    bool TcpInfo = true);
+    bool TcpInfo = true,
+    NamespaceSelection? Namespaces = null)
+{
+    public NamespaceSelection NamespaceSelection => Namespaces ?? NamespaceSelection.HostOnly;
+}
 
 public static class SocketSources
 {
