@@ -17,7 +17,7 @@ internal sealed class CgroupUnits
 
     private readonly string? _root;
     private readonly Func<ulong, string?>? _recordedPath;
-    private readonly Dictionary<ulong, string> _units = [];
+    private readonly Dictionary<ulong, CgroupLabels> _units = [];
     private readonly Lock _gate = new();
     private long _lastWalk;
 
@@ -35,23 +35,30 @@ internal sealed class CgroupUnits
     public string? Root => _root;
 
     /// <summary>The unit of a cgroup id; "" for the root, unknown ids and paths without a unit.</summary>
-    public string Resolve(ulong id)
+    public string Resolve(ulong id) => Labels(id).Unit;
+
+    /// <summary>
+    /// The unit and the container id of a cgroup id, each "" when the path names none. The
+    /// recorded path of a cgroup that is gone has only its last two components: enough for the
+    /// runtimes' leaf names (docker-&lt;id&gt;.scope, cri-containerd-&lt;id&gt;.scope, libpod-&lt;id&gt;.scope).
+    /// </summary>
+    public CgroupLabels Labels(ulong id)
     {
-        if (_root is null || id == 0) return "";
+        if (_root is null || id == 0) return CgroupLabels.None;
         lock (_gate)
         {
-            if (_units.TryGetValue(id, out var unit)) return unit;
+            if (_units.TryGetValue(id, out var labels)) return labels;
             if (_lastWalk == 0 || Stopwatch.GetElapsedTime(_lastWalk) >= RewalkInterval)
             {
                 Walk(_root);
                 _lastWalk = Stopwatch.GetTimestamp();
-                if (_units.TryGetValue(id, out unit)) return unit;
+                if (_units.TryGetValue(id, out labels)) return labels;
             }
             // Not on the mount: gone already (a short-lived unit), or created since the last walk.
-            if (_recordedPath?.Invoke(id) is not { } path) return "";
-            unit = ProcPidCgroup.UnitOf(path) ?? "";
-            _units[id] = unit;
-            return unit;
+            if (_recordedPath?.Invoke(id) is not { } path) return CgroupLabels.None;
+            labels = CgroupLabels.Of(path);
+            _units[id] = labels;
+            return labels;
         }
     }
 
@@ -111,7 +118,7 @@ internal sealed class CgroupUnits
         if (inode == 0) return;
         live?.Add(inode);
         if (_units.ContainsKey(inode)) return;
-        _units[inode] = ProcPidCgroup.UnitOf(cgroupPath) ?? "";
+        _units[inode] = CgroupLabels.Of(cgroupPath);
     }
 
     /// <summary>The cgroup id of a cgroup directory: its inode number (0 when statx cannot tell).</summary>

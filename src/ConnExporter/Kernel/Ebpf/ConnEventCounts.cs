@@ -18,6 +18,25 @@ public sealed record ConnEventCounts(
 {
     /// <summary>Map entries of cgroups that are gone, folded into these totals and deleted.</summary>
     public IReadOnlyList<RetiredEntries> Retired { get; init; } = [];
+
+    /// <summary>Bytes, retransmits and resets per owner and peer (empty when traffic is off).</summary>
+    public IReadOnlyList<TrafficCount> Traffic { get; init; } = [];
+}
+
+/// <summary>
+/// TCP traffic of connections owned by one process name in one cgroup (its unit and container)
+/// with one aggregated peer: <paramref name="Peer"/> is the remote address, <paramref name="Port"/>
+/// the remote port of outgoing and the local (service) port of incoming connections.
+/// </summary>
+public readonly record struct TrafficCount(string Process, string Unit, string Container, Direction Direction,
+    InetAddress Peer, ushort Port, TrafficTotals Totals);
+
+/// <summary>Payload bytes acknowledged by the peer (sent) and received, retransmitted segments, resets.</summary>
+public readonly record struct TrafficTotals(ulong SentBytes, ulong ReceivedBytes, ulong Retransmits, ulong ResetsSent, ulong ResetsReceived)
+{
+    public static TrafficTotals operator +(TrafficTotals a, TrafficTotals b) => new(
+        a.SentBytes + b.SentBytes, a.ReceivedBytes + b.ReceivedBytes, a.Retransmits + b.Retransmits,
+        a.ResetsSent + b.ResetsSent, a.ResetsReceived + b.ResetsReceived);
 }
 
 /// <summary>Connect attempts of one process name in one unit that ended with <paramref name="Result"/>.</summary>

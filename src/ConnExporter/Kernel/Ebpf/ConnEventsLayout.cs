@@ -18,9 +18,23 @@ internal static class ConnEventsLayout
     public const string PidsMap = "conn_pids";
     public const string CountersMap = "conn_counters";
     public const string CgroupsMap = "conn_cgroups";
+    public const string TrafficMap = "conn_traffic";
 
-    /// <summary>The global-data map holding <c>count_pids</c> (a __u32 at offset 0).</summary>
+    /// <summary>The traffic programs, attached beside <see cref="ProgramName"/> unless traffic is off;
+    /// each with the tracepoint it attaches to (include/trace/events/tcp.h).</summary>
+    public static readonly (string Program, string Tracepoint)[] TrafficPrograms =
+    [
+        ("on_tcp_sendmsg_locked", "tcp:tcp_sendmsg_locked"),
+        ("on_tcp_rcv_space_adjust", "tcp:tcp_rcv_space_adjust"),
+        ("on_tcp_retransmit_skb", "tcp:tcp_retransmit_skb"),
+        ("on_tcp_send_reset", "tcp:tcp_send_reset"),
+        ("on_tcp_receive_reset", "tcp:tcp_receive_reset"),
+    ];
+
+    /// <summary>The global-data map holding <c>count_pids</c> (a __u32 at offset 0) and
+    /// <c>count_traffic</c> (a __u32 at offset 4).</summary>
     public const string ConfigMap = ".rodata.config";
+    public const int ConfigSize = 8;
     public const int CounterSlots = 8;
 
     public const int CommLength = 16; // TASK_COMM_LEN
@@ -54,6 +68,22 @@ internal static class ConnEventsLayout
     public const int CgroupKeySize = 8;
     public const int CgroupNameLength = 128;
     public const int CgroupNamesSize = 2 * CgroupNameLength;
+
+    // struct traffic_key { char comm[16]; __u64 cgroup_id; __u8 peer[16]; __u16 port; __u16 family;
+    //                      __u8 direction; __u8 pad[3]; }
+    public const int TrafficKeySize = 48;
+    public const int TrafficKeyCgroup = 16;
+    public const int TrafficKeyPeer = 24;
+    public const int TrafficKeyPort = 40;
+    public const int TrafficKeyFamily = 42;
+    public const int TrafficKeyDirection = 44;
+
+    // struct traffic_value { __u64 sent_bytes, received_bytes, retransmits, resets_sent, resets_received; }
+    public const int TrafficValueSize = 40;
+
+    // struct traffic_socket: the socket-local storage (never read by user space; its size is
+    // asserted so the C and the documentation agree)
+    public const int TrafficSocketSize = 96;
 
     // AF_INET, AF_INET6 (include/linux/socket.h)
     public const ushort AfInet = 2;

@@ -15,7 +15,8 @@ namespace ConnExporter.Kernel.Ebpf;
 public sealed class EbpfCollector : IDisposable
 {
     private readonly SafeBpfObjectHandle _object;
-    private readonly SafeBpfLinkHandle _link;
+    private readonly (string Tracepoint, SafeBpfLinkHandle Link)[] _links;
+    private readonly BpfMap? _traffic;
     private readonly BpfMap _totals;
     private readonly BpfMap _latency;
     private readonly BpfMap _accepts;
@@ -27,15 +28,16 @@ public sealed class EbpfCollector : IDisposable
     private readonly CommNames _comms = new();
     private readonly DeadCgroups _dead = new();
     private readonly RetiredCounts _retired = new();
-    private readonly ulong[] _retiredEntries = new ulong[3]; // totals, latency, accepts
+    private readonly ulong[] _retiredEntries = new ulong[4]; // totals, latency, accepts, traffic
     private long _lastRetirement;
     private readonly Lock _readGate = new();
 
-    private EbpfCollector(SafeBpfObjectHandle obj, SafeBpfLinkHandle link, BpfMap totals, BpfMap latency,
-        BpfMap accepts, BpfMap pids, BpfMap counters, BpfMap cgroups, EbpfOptions options)
+    private EbpfCollector(SafeBpfObjectHandle obj, (string, SafeBpfLinkHandle)[] links, BpfMap totals, BpfMap latency,
+        BpfMap accepts, BpfMap pids, BpfMap counters, BpfMap cgroups, BpfMap? traffic, EbpfOptions options)
     {
         _object = obj;
-        _link = link;
+        _links = links;
+        _traffic = traffic;
         _totals = totals;
         _latency = latency;
         _accepts = accepts;
@@ -54,6 +56,10 @@ public sealed class EbpfCollector : IDisposable
 
     public EbpfOptions Options => _options;
 
+    /// <summary>Why the traffic programs are not attached although asked for (they need kernel
+    /// tracepoints of Linux 6.11); null when they run or were not asked for.</summary>
+    public string? TrafficUnavailable { get; private set; }
+
     /// <summary>
     /// Loads and attaches the programs. When anything is missing (kernel BTF, capabilities,
     /// libbpf.so.1, the tracepoint) logs ONE warning saying what and how to grant it,
@@ -62,12 +68,26 @@ public sealed class EbpfCollector : IDisposable
     public static EbpfCollector? TryStart(ILogger logger, EbpfOptions options, out string? unavailable)
     {
         unavailable = Start(logger, options, out var collector);
+        if (unavailable is not null && options.Traffic)
+        {
+            // The connect counters need only inet_sock_set_state (5.8); the traffic programs need
+            // tracepoints of newer kernels: without them, keep the connect counters.
+            string trafficReason = unavailable;
+            if (Start(logger, options with { Traffic = false }, out collector) is null)
+            {
+                collector!.TrafficUnavailable = trafficReason;
+                unavailable = null;
+                logger.LogWarning("eBPF traffic counters off (conn_tcp_*_bytes_total, retransmits, resets): {Reason}", trafficReason);
+            }
+        }
         if (unavailable is not null)
             logger.LogWarning("eBPF collector off: {Reason}", unavailable);
         else
-            logger.LogInformation("eBPF collector attached to {Tracepoint}", ProgramLabel);
+            logger.LogInformation("eBPF collector attached to {Tracepoints}", string.Join(", ", collector!._links.Select(l => l.Tracepoint)));
         return collector;
     }
+
+
 
     private static string? Start(ILogger logger, EbpfOptions options, out EbpfCollector? collector)
     {
@@ -100,7 +120,7 @@ public sealed class EbpfCollector : IDisposable
 
         var obj = Open(elf, out var error);
         if (obj is null) return $"libbpf cannot open {ConnEventsLayout.ResourceName}: {error}";
-        if (!Configure(obj, options))
+        if (!Configure(obj, options) || !ChoosePrograms(obj, options.Traffic))
         {
             obj.Dispose();
             return $"{ConnEventsLayout.ResourceName} lacks its {ConnEventsLayout.ConfigMap} settings: the embedded object does not match this build";
@@ -118,26 +138,36 @@ public sealed class EbpfCollector : IDisposable
             obj.Dispose();
             return "libbpf cannot count the possible CPUs (/sys/devices/system/cpu/possible)";
         }
-        var maps = new BpfMap?[6];
+        var maps = new BpfMap?[7];
         maps[0] = FindMap(obj, ConnEventsLayout.TotalsMap, ConnEventsLayout.ConnectKeySize, 8, cpus);
         maps[1] = FindMap(obj, ConnEventsLayout.LatencyMap, ConnEventsLayout.LatencyKeySize, ConnEventsLayout.LatencyValueSize, cpus);
         maps[2] = FindMap(obj, ConnEventsLayout.AcceptsMap, ConnEventsLayout.AcceptKeySize, 8, cpus);
         maps[3] = FindMap(obj, ConnEventsLayout.PidsMap, ConnEventsLayout.PidKeySize, ConnEventsLayout.PidValueSize, 1);
         maps[4] = FindMap(obj, ConnEventsLayout.CountersMap, 4, 8, cpus);
         maps[5] = FindMap(obj, ConnEventsLayout.CgroupsMap, ConnEventsLayout.CgroupKeySize, ConnEventsLayout.CgroupNamesSize, 1);
+        maps[6] = FindMap(obj, ConnEventsLayout.TrafficMap, ConnEventsLayout.TrafficKeySize, ConnEventsLayout.TrafficValueSize, 1);
         if (Array.IndexOf(maps, null) is int missing and >= 0)
         {
             obj.Dispose();
             return $"{ConnEventsLayout.ResourceName} lacks map #{missing}: the embedded object does not match this build";
         }
 
-        var link = Attach(obj, out error);
-        if (link is null)
+        var links = new List<(string, SafeBpfLinkHandle)>();
+        var programs = new List<(string Program, string Tracepoint)> { (ConnEventsLayout.ProgramName, ProgramLabel) };
+        if (options.Traffic) programs.AddRange(ConnEventsLayout.TrafficPrograms);
+        foreach (var (program, tracepoint) in programs)
         {
-            obj.Dispose();
-            return $"cannot attach to tracepoint {ProgramLabel}: {error}";
+            var link = Attach(obj, program, out error);
+            if (link is null)
+            {
+                foreach (var (_, l) in links) l.Dispose();
+                obj.Dispose();
+                return $"cannot attach to tracepoint {tracepoint}: {error}";
+            }
+            links.Add((tracepoint, link));
         }
-        collector = new EbpfCollector(obj, link, maps[0]!.Value, maps[1]!.Value, maps[2]!.Value, maps[3]!.Value, maps[4]!.Value, maps[5]!.Value, options);
+        collector = new EbpfCollector(obj, [.. links], maps[0]!.Value, maps[1]!.Value, maps[2]!.Value, maps[3]!.Value, maps[4]!.Value, maps[5]!.Value,
+            options.Traffic ? maps[6] : null, options);
         return null;
     }
 
@@ -158,8 +188,26 @@ public sealed class EbpfCollector : IDisposable
     }
 
     /// <summary>
-    /// Writes the program's settings (<c>count_pids</c>) into the read-only data it will be
-    /// loaded with; false when the object has no such map.
+    /// Leaves the traffic programs out of the load when traffic is off, so that a kernel without
+    /// their tracepoints still loads the rest; false when the object lacks one of them.
+    /// </summary>
+    private static unsafe bool ChoosePrograms(SafeBpfObjectHandle obj, bool traffic)
+    {
+        foreach (var (program, _) in ConnEventsLayout.TrafficPrograms)
+        {
+            var name = Encoding.ASCII.GetBytes(program + "\0");
+            fixed (byte* n = name)
+            {
+                nint prog = Interop.Libbpf.BpfObjectFindProgramByName(obj, n);
+                if (prog == 0 || Interop.Libbpf.BpfProgramSetAutoload(prog, traffic) != 0) return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Writes the program's settings (<c>count_pids</c>, <c>count_traffic</c>) into the read-only
+    /// data it will be loaded with; false when the object has no such map.
     /// </summary>
     private static unsafe bool Configure(SafeBpfObjectHandle obj, EbpfOptions options)
     {
@@ -170,8 +218,9 @@ public sealed class EbpfCollector : IDisposable
             if (map == 0) return false;
             nuint size;
             byte* data = Interop.Libbpf.BpfMapInitialValue(map, &size);
-            if (data is null || size < 4) return false;
+            if (data is null || size < ConnEventsLayout.ConfigSize) return false;
             HostOrder.WriteUInt32(new Span<byte>(data, 4), options.PerPid ? 1u : 0u);
+            HostOrder.WriteUInt32(new Span<byte>(data + 4, 4), options.Traffic ? 1u : 0u);
             return true;
         }
     }
@@ -200,16 +249,16 @@ public sealed class EbpfCollector : IDisposable
         }
     }
 
-    private static unsafe SafeBpfLinkHandle? Attach(SafeBpfObjectHandle obj, out string? error)
+    private static unsafe SafeBpfLinkHandle? Attach(SafeBpfObjectHandle obj, string name, out string? error)
     {
         error = null;
-        var program = Encoding.ASCII.GetBytes(ConnEventsLayout.ProgramName + "\0");
+        var program = Encoding.ASCII.GetBytes(name + "\0");
         fixed (byte* p = program)
         {
             nint prog = Interop.Libbpf.BpfObjectFindProgramByName(obj, p);
             if (prog == 0)
             {
-                error = $"program {ConnEventsLayout.ProgramName} is missing from the object";
+                error = $"program {name} is missing from the object";
                 return null;
             }
             var link = Interop.Libbpf.BpfProgramAttachTrace(prog);
@@ -277,8 +326,18 @@ public sealed class EbpfCollector : IDisposable
                 else accepts.Add(accept);
             });
 
+            var traffic = new List<TrafficCount>();
+            _traffic?.ForEach((key, values) =>
+            {
+                ulong cgroup = HostOrder.ReadUInt64(key[ConnEventsLayout.TrafficKeyCgroup..]);
+                var count = ReadTraffic(key, values, _units.Labels(cgroup));
+                if (Retires(3, key, cgroup)) _retired.Add(count);
+                else traffic.Add(count);
+            });
+
             if (retiring) EndRetirement(gone);
             _retired.AppendTo(connects, latencies, accepts);
+            _retired.AppendTo(traffic);
 
             var pids = _options.PerPid ? ReadLivePids() : [];
 
@@ -298,16 +357,19 @@ public sealed class EbpfCollector : IDisposable
                 new(ConnEventsLayout.AcceptsMap, counters[(int)EbpfCounter.AcceptsFull]),
                 new(ConnEventsLayout.PidsMap, counters[(int)EbpfCounter.PidsFull]),
                 new(ConnEventsLayout.CgroupsMap, counters[(int)EbpfCounter.CgroupsFull]),
+                new(ConnEventsLayout.TrafficMap, counters[(int)EbpfCounter.TrafficFull]),
             };
-            return new ConnEventCounts(connects, latencies, accepts, pids, [new ProgramAttachment(ProgramLabel, !_link.IsClosed)],
-                counters[(int)EbpfCounter.NoStart], full)
+            var programs = _links.Select(l => new ProgramAttachment(l.Tracepoint, !l.Link.IsClosed)).ToArray();
+            return new ConnEventCounts(connects, latencies, accepts, pids, programs, counters[(int)EbpfCounter.NoStart], full)
             {
                 Retired =
                 [
                     new(ConnEventsLayout.TotalsMap, _retiredEntries[0]),
                     new(ConnEventsLayout.LatencyMap, _retiredEntries[1]),
                     new(ConnEventsLayout.AcceptsMap, _retiredEntries[2]),
+                    new(ConnEventsLayout.TrafficMap, _retiredEntries[3]),
                 ],
+                Traffic = traffic,
             };
         }
     }
@@ -353,7 +415,7 @@ public sealed class EbpfCollector : IDisposable
     /// </summary>
     private void EndRetirement(List<(int Map, byte[] Key, ulong Cgroup)> gone)
     {
-        BpfMap[] maps = [_totals, _latency, _accepts]; // the order of _retiredEntries
+        BpfMap[] maps = [_totals, _latency, _accepts, _traffic ?? _accepts]; // the order of _retiredEntries
         foreach (var (map, key, cgroup) in gone)
         {
             maps[map].Delete(key);
@@ -384,6 +446,19 @@ public sealed class EbpfCollector : IDisposable
         return live;
     }
 
+    private TrafficCount ReadTraffic(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, CgroupLabels labels)
+    {
+        var peer = HostOrder.ReadUInt16(key[ConnEventsLayout.TrafficKeyFamily..]) == ConnEventsLayout.AfInet6
+            ? InetAddress.FromIPv6(key.Slice(ConnEventsLayout.TrafficKeyPeer, 16))
+            : InetAddress.FromIPv4(key.Slice(ConnEventsLayout.TrafficKeyPeer, 4));
+        var totals = new TrafficTotals(
+            HostOrder.ReadUInt64(value), HostOrder.ReadUInt64(value[8..]), HostOrder.ReadUInt64(value[16..]),
+            HostOrder.ReadUInt64(value[24..]), HostOrder.ReadUInt64(value[32..]));
+        return new TrafficCount(_comms.Get(key), labels.Unit, labels.Container,
+            (Direction)key[ConnEventsLayout.TrafficKeyDirection], peer.Normalize(),
+            HostOrder.ReadUInt16(key[ConnEventsLayout.TrafficKeyPort..]), totals);
+    }
+
     /// <summary>"parent/leaf" of a cgroup as the program recorded it at its first connect or
     /// accept; null when it recorded none.</summary>
     private string? RecordedPath(ulong cgroup)
@@ -405,7 +480,7 @@ public sealed class EbpfCollector : IDisposable
 
     public void Dispose()
     {
-        _link.Dispose();
+        foreach (var (_, link) in _links) link.Dispose();
         _object.Dispose();
     }
 }

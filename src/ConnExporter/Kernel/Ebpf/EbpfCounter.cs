@@ -12,4 +12,6 @@ internal enum EbpfCounter
     PidsFull = 5,
     /// <summary>A cgroup's names could not be recorded: conn_cgroups refused the entry.</summary>
     CgroupsFull = 6,
+    /// <summary>Bytes, retransmits or a reset not counted: conn_traffic had no room for a new label set.</summary>
+    TrafficFull = 7,
 }

@@ -3,7 +3,8 @@ namespace ConnExporter.Kernel.Ebpf;
 /// <summary>How the eBPF collector starts.</summary>
 /// <param name="PerPid">Also report the original monitor's <c>tcp_connects_by_pid{pid, comm}</c>.</param>
 /// <param name="ProcfsRoot">Where /proc is, for the live-process check of the per-pid metric.</param>
-public sealed record EbpfOptions(bool PerPid = false, string ProcfsRoot = "/proc")
+/// <param name="Traffic">Count bytes, retransmits and resets per owner and peer (the traffic programs).</param>
+public sealed record EbpfOptions(bool PerPid = false, string ProcfsRoot = "/proc", bool Traffic = true)
 {
     /// <summary>
     /// How often a read walks the cgroup mount to retire the map entries of cgroups that are

@@ -17,6 +17,7 @@ internal sealed class RetiredCounts
     private readonly Dictionary<(string Process, string Unit, IpFamily Family, ConnectResult Result), ulong> _connects = [];
     private readonly Dictionary<(string Process, string Unit), (ulong[] Slots, double Sum)> _latencies = [];
     private readonly Dictionary<(ushort Port, string Unit), ulong> _accepts = [];
+    private readonly Dictionary<TrafficCount, TrafficTotals> _traffic = [];
 
     public void Add(ConnectCount c)
     {
@@ -39,6 +40,21 @@ internal sealed class RetiredCounts
         var key = (a.Port, a.Unit);
         if (!_accepts.ContainsKey(key) && _accepts.Count >= MaxLabelSets) key = (a.Port, Other);
         _accepts[key] = _accepts.GetValueOrDefault(key) + a.Count;
+    }
+
+    public void Add(TrafficCount t)
+    {
+        var key = t with { Totals = default };
+        if (!_traffic.ContainsKey(key) && _traffic.Count >= MaxLabelSets)
+            key = new TrafficCount(Other, Other, Other, t.Direction, default, 0, default);
+        _traffic[key] = _traffic.GetValueOrDefault(key) + t.Totals;
+    }
+
+    /// <summary>Adds the retired traffic totals to a read of the live entries.</summary>
+    public void AppendTo(List<TrafficCount> traffic)
+    {
+        foreach (var (key, totals) in _traffic)
+            traffic.Add(key with { Totals = totals });
     }
 
     /// <summary>Adds the retired totals to a read of the live entries (consumers sum equal labels).</summary>

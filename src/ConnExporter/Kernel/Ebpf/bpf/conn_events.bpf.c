@@ -21,6 +21,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -59,11 +60,20 @@ struct sock_cgroup_data {
 	struct cgroup *cgroup;
 } __attribute__((preserve_access_index));
 
-// skc_num (the local port, host order) sits in an anonymous struct in the kernel; libbpf's
-// field matching looks through anonymous members.
+struct in6_addr {
+	union {
+		__u8 u6_addr8[16];
+	} in6_u;
+} __attribute__((preserve_access_index));
+
+// skc_num (the local port, host order), skc_daddr and skc_dport (network order) sit in
+// anonymous structs and unions in the kernel; libbpf's field matching looks through them.
 struct sock_common {
 	unsigned short skc_family;
 	__u16 skc_num;
+	__u32 skc_daddr;
+	__u16 skc_dport;
+	struct in6_addr skc_v6_daddr;
 } __attribute__((preserve_access_index));
 
 // sk_protocol is a plain u16 since Linux 5.6 (a bitfield before), below the 5.8 this needs.
@@ -71,15 +81,33 @@ struct sock {
 	struct sock_common __sk_common;
 	__u16 sk_protocol;
 	int sk_err;
+	unsigned long sk_flags;
 	struct sock_cgroup_data sk_cgrp_data;
+} __attribute__((preserve_access_index));
+
+// include/linux/tcp.h: the RFC 4898 byte counters (Linux 4.1+; they count the sequence space
+// acknowledged and received, so a SYN and a FIN count one each: see payload_acked) and the
+// retransmitted segments, as tcp_info reports them.
+struct tcp_sock {
+	__u64 bytes_received;
+	__u64 bytes_acked;
+	__u32 snd_una;
+	__u32 write_seq;
+	__u32 total_retrans;
 } __attribute__((preserve_access_index));
 
 // include/net/tcp_states.h
 #define TCP_ESTABLISHED 1
 #define TCP_SYN_SENT 2
 #define TCP_SYN_RECV 3
+#define TCP_FIN_WAIT1 4
 #define TCP_CLOSE 7
+#define TCP_LAST_ACK 9
 #define IPPROTO_TCP 6
+#define AF_INET6_BPF 10
+
+// include/net/sock.h, enum sock_flags: set by tcp_fin when the peer's FIN arrived.
+#define SOCK_DONE 1
 
 // include/uapi/asm-generic/errno.h
 #define ECONNRESET 104
@@ -101,11 +129,14 @@ struct sock {
 #define COUNTER_ACCEPTS_FULL 4
 #define COUNTER_PIDS_FULL 5
 #define COUNTER_CGROUPS_FULL 6
+#define COUNTER_TRAFFIC_FULL 7
 #define COUNTER_SLOTS 8
 
 // Set by user space before load (libbpf's initial value of the .rodata.config map): the
 // verifier then drops the per-process bookkeeping from the program when it is off.
 const volatile __u32 count_pids SEC(".rodata.config") = 0;
+// Keep per-socket byte, retransmit and reset counts (the traffic programs are attached too).
+const volatile __u32 count_traffic SEC(".rodata.config") = 0;
 
 // Long enough for the longest unit names seen in practice: cri-containerd-<64 hex>.scope is 85.
 #define CGROUP_NAME_LEN 128
@@ -385,6 +416,302 @@ static __always_inline __u64 socket_cgroup(const struct sock *sk)
 	return id;
 }
 
+
+// ---- Traffic: bytes, retransmits and resets per owner and peer --------------------------------
+//
+// Each TCP socket opened after attach carries, in socket-local storage, its owner and peer (the
+// key it is counted under) and how much of its own counters has been added to conn_traffic
+// already. Every hook adds only the difference to what was counted (advance: compare-and-swap,
+// so two CPUs flushing one socket never count the same bytes twice), and the final transition to
+// CLOSE adds the rest: a connection that opened and closed between two scrapes is counted exactly
+// once, and user space reads conn_traffic alone (never live tcp_info on top, which would count
+// twice). Live connections are flushed at most once a second from the send and receive paths
+// (tcp_sendmsg_locked, tcp_rcv_space_adjust, both in the owning task) and on every retransmit.
+
+// Must match Direction in C# (Inventory/Direction.cs).
+#define DIRECTION_INCOMING 2
+#define DIRECTION_OUTGOING 3
+
+// Live connections are flushed when a hook runs at least this long after the previous flush.
+#define FLUSH_INTERVAL_NS 1000000000ULL
+
+// The label set: owner (process name, cgroup) and aggregated peer. peer is the remote address
+// (IPv4 in the first 4 bytes), port the remote port for outgoing and the local port for incoming
+// connections (host order): never the ephemeral port.
+struct traffic_key {
+	char comm[16];
+	__u64 cgroup_id;
+	__u8 peer[16];
+	__u16 port;
+	__u16 family;
+	__u8 direction;
+	__u8 pad[3];
+};
+
+struct traffic_value {
+	__u64 sent_bytes;
+	__u64 received_bytes;
+	__u64 retransmits;
+	__u64 resets_sent;
+	__u64 resets_received;
+};
+
+struct traffic_socket {
+	struct traffic_key key;
+	__u64 acked;         // payload bytes acknowledged, as far as counted
+	__u64 received;      // payload bytes received, as far as counted
+	__u64 retrans;       // total_retrans as far as counted
+	__u64 flushed_ns;    // coarse clock at the last periodic flush
+	__u8 named;          // key.comm is the owning task's (incoming sockets learn it late)
+	__u8 fin_sent;       // the socket queued its FIN (entered FIN_WAIT1 or LAST_ACK)
+	__u8 pad[6];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct traffic_socket);
+} conn_traffic_sockets SEC(".maps");
+
+// Monotonic totals shared by all CPUs (atomic adds: a per-CPU copy of 32768 entries would cost
+// 40 bytes per entry per CPU); a plain hash, so a full map counts COUNTER_TRAFFIC_FULL instead
+// of evicting a counter.
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 32768);
+	__type(key, struct traffic_key);
+	__type(value, struct traffic_value);
+} conn_traffic SEC(".maps");
+
+static __always_inline struct traffic_value *traffic_value(const struct traffic_key *key)
+{
+	struct traffic_value *v = bpf_map_lookup_elem(&conn_traffic, key);
+	if (v)
+		return v;
+	struct traffic_value zero = {};
+	bpf_map_update_elem(&conn_traffic, key, &zero, BPF_NOEXIST);
+	v = bpf_map_lookup_elem(&conn_traffic, key);
+	if (!v)
+		count(COUNTER_TRAFFIC_FULL);
+	return v;
+}
+
+// Moves *counted up to now and returns by how much; 0 when another CPU got there first (it
+// counted the difference) or now is behind (a stale read).
+static __always_inline __u64 advance(__u64 *counted, __u64 now)
+{
+	__u32 i;
+#pragma unroll
+	for (i = 0; i < 3; i++) {
+		__u64 old = *(volatile __u64 *)counted;
+		if (now <= old)
+			return 0;
+		if (__sync_val_compare_and_swap(counted, old, now) == old)
+			return now - old;
+	}
+	return 0;
+}
+
+// bytes_acked counts the sequence space acknowledged: the SYN (left out by starting at the
+// value seen at ESTABLISHED) and our FIN once it is acknowledged (snd_una has reached write_seq,
+// which the FIN advanced by one).
+static __always_inline __u64 payload_acked(const struct traffic_socket *t, const struct tcp_sock *tp)
+{
+	__u64 acked = tp->bytes_acked;
+	if (t->fin_sent && tp->snd_una == tp->write_seq && acked > 0)
+		acked -= 1;
+	return acked;
+}
+
+// bytes_received advances over the peer's FIN too (tcp_data_queue moves rcv_nxt to end_seq);
+// tcp_fin marks the socket SOCK_DONE when it arrived.
+static __always_inline __u64 payload_received(const struct sock *sk, const struct tcp_sock *tp)
+{
+	__u64 received = tp->bytes_received;
+	if ((sk->sk_flags & (1UL << SOCK_DONE)) && received > 0)
+		received -= 1;
+	return received;
+}
+
+static __always_inline void flush(struct traffic_socket *t, const struct sock *sk)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+	if (!tp)
+		return;
+	__u64 sent = advance(&t->acked, payload_acked(t, tp));
+	__u64 received = advance(&t->received, payload_received(sk, tp));
+	__u64 retransmits = advance(&t->retrans, tp->total_retrans);
+	if (!sent && !received && !retransmits)
+		return;
+	struct traffic_value *v = traffic_value(&t->key);
+	if (!v)
+		return;
+	if (sent)
+		__sync_fetch_and_add(&v->sent_bytes, sent);
+	if (received)
+		__sync_fetch_and_add(&v->received_bytes, received);
+	if (retransmits)
+		__sync_fetch_and_add(&v->retransmits, retransmits);
+}
+
+static __always_inline struct traffic_socket *traffic_of(const struct sock *sk)
+{
+	return bpf_sk_storage_get(&conn_traffic_sockets, (void *)sk, 0, 0);
+}
+
+static __always_inline void traffic_peer(struct traffic_key *key, const struct sock *sk)
+{
+	key->family = sk->__sk_common.skc_family;
+	if (key->family == AF_INET6_BPF) {
+		__builtin_memcpy(key->peer, sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8, 16);
+	} else {
+		__u32 daddr = sk->__sk_common.skc_daddr;
+		__builtin_memcpy(key->peer, &daddr, 4);
+	}
+}
+
+// A socket begins: an outgoing one at connect (in the caller's task, so comm and cgroup are the
+// caller's, as for conn_totals), an incoming one at ESTABLISHED in softirq (the cgroup is the
+// listener's; the process name is learnt at the first send or receive in the owning task).
+static __always_inline void traffic_begin(const struct sock *sk, __u8 direction, __u64 cgroup_id)
+{
+	struct traffic_socket *t = bpf_sk_storage_get(&conn_traffic_sockets, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!t)
+		return;
+	__builtin_memset(t, 0, sizeof(*t));
+	t->key.direction = direction;
+	t->key.cgroup_id = cgroup_id;
+	traffic_peer(&t->key, sk);
+	if (direction == DIRECTION_OUTGOING) {
+		bpf_get_current_comm(t->key.comm, sizeof(t->key.comm));
+		t->key.port = bpf_ntohs(sk->__sk_common.skc_dport);
+		t->named = 1;
+	} else {
+		t->key.port = sk->__sk_common.skc_num;
+		struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+		if (tp) {
+			t->acked = tp->bytes_acked;
+			t->received = tp->bytes_received;
+		}
+	}
+}
+
+static __always_inline void traffic_state(const struct sock *sk, int oldstate, int newstate)
+{
+	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
+		traffic_begin(sk, DIRECTION_OUTGOING, bpf_get_current_cgroup_id());
+		return;
+	}
+	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
+		traffic_begin(sk, DIRECTION_INCOMING, socket_cgroup(sk));
+		return;
+	}
+	struct traffic_socket *t = traffic_of(sk);
+	if (!t)
+		return;
+	if (oldstate == TCP_SYN_SENT && newstate == TCP_ESTABLISHED) {
+		// The SYN is acknowledged by now: start the byte counts here, keep the SYN retransmits.
+		struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+		if (tp) {
+			t->acked = tp->bytes_acked;
+			t->received = tp->bytes_received;
+		}
+		flush(t, sk);
+		return;
+	}
+	if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK)
+		t->fin_sent = 1;
+	flush(t, sk);
+}
+
+// The owning task's process name for an incoming socket, taken before its first flush.
+static __always_inline void traffic_live(struct sock *sk)
+{
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return;
+	struct traffic_socket *t = traffic_of(sk);
+	if (!t)
+		return;
+	if (!t->named) {
+		bpf_get_current_comm(t->key.comm, sizeof(t->key.comm));
+		t->named = 1;
+	}
+	__u64 now = bpf_ktime_get_coarse_ns();
+	if (now - t->flushed_ns < FLUSH_INTERVAL_NS)
+		return;
+	t->flushed_ns = now;
+	flush(t, sk);
+}
+
+// include/trace/events/tcp.h: TP_PROTO(const struct sock *sk, const struct msghdr *msg,
+// const struct sk_buff *skb, int size_goal), in tcp_sendmsg_locked under the socket lock.
+SEC("tp_btf/tcp_sendmsg_locked")
+int BPF_PROG(on_tcp_sendmsg_locked, struct sock *sk)
+{
+	if (count_traffic)
+		traffic_live(sk);
+	return 0;
+}
+
+// TP_PROTO(struct sock *sk), from tcp_recvmsg via tcp_rcv_space_adjust, under the socket lock.
+SEC("tp_btf/tcp_rcv_space_adjust")
+int BPF_PROG(on_tcp_rcv_space_adjust, struct sock *sk)
+{
+	if (count_traffic)
+		traffic_live(sk);
+	return 0;
+}
+
+// TP_PROTO(const struct sock *sk, const struct sk_buff *skb, int err): total_retrans has grown
+// by the skb's segments, or grows right after; the next flush counts what this one misses.
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(on_tcp_retransmit_skb, const struct sock *sk)
+{
+	if (!count_traffic || !sk)
+		return 0;
+	struct traffic_socket *t = traffic_of(sk);
+	if (t)
+		flush(t, sk);
+	return 0;
+}
+
+static __always_inline void count_reset(const struct sock *sk, int sent)
+{
+	if (!sk)
+		return;
+	// bpf_sk_storage_get returns NULL for request and time-wait sockets (not full sockets).
+	struct traffic_socket *t = traffic_of(sk);
+	if (!t)
+		return;
+	struct traffic_value *v = traffic_value(&t->key);
+	if (!v)
+		return;
+	if (sent)
+		__sync_fetch_and_add(&v->resets_sent, 1);
+	else
+		__sync_fetch_and_add(&v->resets_received, 1);
+}
+
+// TP_PROTO(const struct sock *sk, const struct sk_buff *skb, const enum sk_rst_reason reason):
+// sk is NULL for a reset answering a packet no socket owns (a closed port).
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(on_tcp_send_reset, const struct sock *sk)
+{
+	if (count_traffic)
+		count_reset(sk, 1);
+	return 0;
+}
+
+// TP_PROTO(struct sock *sk), in tcp_reset before the socket moves to CLOSE.
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(on_tcp_receive_reset, struct sock *sk)
+{
+	if (count_traffic)
+		count_reset(sk, 0);
+	return 0;
+}
+
 // include/trace/events/sock.h: TP_PROTO(const struct sock *sk, const int oldstate, const int newstate)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(on_inet_sock_set_state, const struct sock *sk, const int oldstate, const int newstate)
@@ -393,6 +720,9 @@ int BPF_PROG(on_inet_sock_set_state, const struct sock *sk, const int oldstate, 
 		return 0;
 
 	__u64 skaddr = (__u64)sk;
+
+	if (count_traffic)
+		traffic_state(sk, oldstate, newstate);
 
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
 		struct connect_start s = {};
