@@ -230,8 +230,11 @@ public sealed class InventoryCollector : IDisposable
             scanned++;
         }
         _namespaceIdentities.EndCollection();
-        if (_scratch.Capacity > 4096) _scratch.Capacity = 0; // a burst namespace must not pin its memory
-        if (_scratchTcp.Capacity > 4096) _scratchTcp.Capacity = 0;
+        // A namespace with a burst of sockets must not pin that memory until the next one.
+        _scratch.Clear();
+        _scratchTcp.Clear();
+        if (_scratch.Capacity > 4096) _scratch.TrimExcess();
+        if (_scratchTcp.Capacity > 4096) _scratchTcp.TrimExcess();
         return scanned;
     }
 
