@@ -13,12 +13,12 @@ namespace ConnExporter.Tests.Integration;
 // tests' namespaces coming and going meanwhile do not disturb it.
 public sealed class NetworkNamespaceTests
 {
-    internal sealed record Row(string Key, string Interface, string Direction, IReadOnlySet<int> Pids, ulong Netns,
+    public sealed record Row(string Key, string Interface, string Direction, IReadOnlySet<int> Pids, ulong Netns,
         string? Container, string? ContainerName, string? Pod, string? PodNamespace);
 
     /// <summary>Two namespaces joined by a veth pair, like two pods on a node's bridge: A listens
     /// (TCP dual-stack 8080, UDP 5353) and talks to itself on loopback, B connects to A.</summary>
-    internal sealed class PodPair : IDisposable
+    public sealed class PodPair : IDisposable
     {
         public readonly TestNamespace A = new("cxa");
         public readonly TestNamespace B = new("cxb");
@@ -51,7 +51,7 @@ public sealed class NetworkNamespaceTests
         }
     }
 
-    internal static int StartWorkload(TestNamespace ns, string[] args)
+    public static int StartWorkload(TestNamespace ns, string[] args)
     {
         var p = ns.Start("python3", [TestEnvironment.Fixture("netns", "workload.py"), .. args]);
         var line = p.StandardOutput.ReadLine();
@@ -59,17 +59,17 @@ public sealed class NetworkNamespaceTests
         return p.Id; // ip netns exec execs the program: same pid
     }
 
-    internal static ulong NetnsOf(int pid) =>
+    public static ulong NetnsOf(int pid) =>
         ulong.Parse(TestNamespace.Run("stat", $"-L -c %i /proc/{pid}/ns/net").Trim(), System.Globalization.CultureInfo.InvariantCulture);
 
-    internal static List<Row> Connections(params string[] args)
+    public static List<Row> Connections(params string[] args)
     {
         var result = ExporterProcess.Run(null, ["connections", "--output", "json", .. args]);
         Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stderr}");
         return ParseRows(result.Stdout);
     }
 
-    internal static List<Row> ParseRows(string json)
+    public static List<Row> ParseRows(string json)
     {
         using var doc = JsonDocument.Parse(json);
         return doc.RootElement.EnumerateArray().Select(e => new Row(
@@ -85,10 +85,10 @@ public sealed class NetworkNamespaceTests
             e.GetProperty("pod_namespace").GetString())).ToList();
     }
 
-    internal static List<SsRow> SsInside(int pid) => [.. SsRow.ReadInside(pid, "ipv4"), .. SsRow.ReadInside(pid, "ipv6")];
+    public static List<SsRow> SsInside(int pid) => [.. SsRow.ReadInside(pid, "ipv4"), .. SsRow.ReadInside(pid, "ipv6")];
 
     /// <summary>The namespace's rows equal ss inside it: every socket, and its owners.</summary>
-    internal static void AssertEqualsSs(IEnumerable<Row> rows, List<SsRow> ss, string what)
+    public static void AssertEqualsSs(IEnumerable<Row> rows, List<SsRow> ss, string what)
     {
         var ours = rows.GroupBy(r => r.Key).ToDictionary(g => g.Key, g => g.First());
         var theirs = ss.GroupBy(r => r.Key).ToDictionary(g => g.Key, g => g.First());
