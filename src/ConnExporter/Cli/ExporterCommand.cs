@@ -36,6 +36,7 @@ public static class ExporterCommand
             Sockets = passed.Sockets,
             Scrapes = scrapes,
             WebConfigFile = flags.GetString(ExporterFlags.WebConfigFile),
+            Ui = !flags.GetBool(ExporterFlags.DisableUi),
         };
         var procfs = CommonFlags.ProcfsRoot(flags);
         var options = InventoryOptionsFor(views, flags.GetString(CommonFlags.Source)!, procfs) with

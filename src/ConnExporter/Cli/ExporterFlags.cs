@@ -11,6 +11,7 @@ public static class ExporterFlags
     public const string SystemdSocket = "web.systemd-socket";
     public const string WebConfigFile = "web.config.file";
     public const string DisableExporterMetrics = "web.disable-exporter-metrics";
+    public const string DisableUi = "web.disable-ui";
     public const string DisableDefaults = "collector.disable-defaults";
     public const string ProcessesMaxSeries = "collector.processes.max-series";
     public const string PeersMaxSeries = "collector.peers.max-series";
@@ -44,6 +45,7 @@ public static class ExporterFlags
         flags.Add(new Flag(TelemetryPath, "Path under which to expose metrics.", "/metrics", placeholder: "PATH"));
         flags.Add(new Flag(MaxRequests, "Maximum number of parallel scrape requests; 503 beyond. 0 disables the limit.", "40", placeholder: "N"));
         flags.Add(new Flag(WebConfigFile, "Path to a configuration file that can enable TLS or authentication (exporter-toolkit's web config format; see SECURITY.md).", placeholder: "FILE"));
+        flags.Add(new Flag(DisableUi, "Serve neither the /connections page nor /api/v1/connections (the socket table as JSON).", "false", isBool: true));
         flags.Add(new Flag(DisableExporterMetrics, "Exclude metrics about the exporter itself (process_*, conn_exporter_build_info, conn_exporter_scrapes_total).", "false", isBool: true));
         foreach (var (name, enabled, description) in Collectors)
             flags.Add(new Flag($"collector.{name}", $"Enable the {name} collector: {description}", enabled ? "true" : "false", isBool: true));
