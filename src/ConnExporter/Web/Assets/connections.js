@@ -59,7 +59,7 @@
       process: first, owners: procs.map((p) => p.name + "(" + p.pid + ")").join(", "),
       pids: procs.map((p) => String(p.pid)), names: procs.map((p) => p.name.toLowerCase()),
       unit: o.unit || "", container: containerLabel(o), containerId: o.container || "",
-      netns: o.netns, rtt: o.tcp_info ? o.tcp_info.rtt_us / 1000 : null,
+      netns: o.netns, rtt: o.tcp_info && o.state !== "LISTEN" ? o.tcp_info.rtt_us / 1000 : null,
       listening: (o.protocol === "tcp" && o.state === "LISTEN") || (o.protocol === "udp" && o.state === "UNCONN"),
     };
     r.hay = [r.proto, r.family, r.state, r.local, r.peer, r.iface, r.dir, r.owners, r.unit, r.container, r.containerId]
@@ -93,18 +93,18 @@
   const views = {
     sockets: {
       columns: [
-        col("proto", "Proto", text("proto"), { width: 56 }),
-        col("state", "State", text("state"), { width: 104, cls: (r) => "state-" + r.state }),
-        col("local", "Local address:port", text("local"), { cls: "mono", width: 230, key: (r) => r.localAddr + " " + String(r.localPort).padStart(5, "0") }),
-        col("peer", "Peer address:port", text("peer"), { cls: "mono", width: 230, key: (r) => r.remoteAddr + " " + String(r.remotePort).padStart(5, "0") }),
-        col("iface", "Interface", text("iface"), { width: 90 }),
-        col("dir", "Direction", text("dir"), { width: 82 }),
+        col("proto", "Proto", text("proto"), { width: 52 }),
+        col("state", "State", text("state"), { width: 106, cls: (r) => "state-" + r.state }),
+        col("local", "Local address:port", text("local"), { cls: "mono", width: 196, key: (r) => r.localAddr + " " + String(r.localPort).padStart(5, "0") }),
+        col("peer", "Peer address:port", text("peer"), { cls: "mono", width: 196, key: (r) => r.remoteAddr + " " + String(r.remotePort).padStart(5, "0") }),
+        col("iface", "Interface", text("iface"), { width: 80 }),
+        col("dir", "Direction", text("dir"), { width: 78 }),
         col("owners", "Process", (r) => r.owners || "unowned", { cls: (r) => (r.owners ? "" : "muted") }),
-        col("unit", "Unit", text("unit"), { width: 170 }),
-        col("container", "Container", text("container"), { width: 130 }),
-        col("recvq", "Recv-Q", num("recvq"), { num: true, width: 66 }),
-        col("sendq", "Send-Q", num("sendq"), { num: true, width: 66 }),
-        col("rtt", "RTT ms", (r) => (r.rtt === null ? "" : r.rtt.toFixed(2)), { num: true, width: 70, key: (r) => (r.rtt === null ? -1 : r.rtt) }),
+        col("unit", "Unit", text("unit"), { width: 130 }),
+        col("container", "Container", text("container"), { width: 110 }),
+        col("recvq", "Recv-Q", num("recvq"), { num: true, width: 62 }),
+        col("sendq", "Send-Q", num("sendq"), { num: true, width: 62 }),
+        col("rtt", "RTT ms", (r) => (r.rtt === null ? "" : r.rtt.toFixed(2)), { num: true, width: 66, key: (r) => (r.rtt === null ? -1 : r.rtt) }),
       ],
       build: (selected) => selected,
       defaultSort: null,
@@ -115,10 +115,10 @@
         col("unit", "Unit", text("unit"), { width: 190 }),
         col("container", "Container", text("container"), { width: 150 }),
         col("pids", "PIDs", (g) => g.pidList, { key: (g) => g.pidCount, width: 150 }),
-        col("total", "Sockets", num("total"), { num: true, width: 80 }),
+        col("total", "Sockets", num("total"), { num: true, width: 84 }),
         col("listen", "Listening", num("listen"), { num: true, width: 84 }),
-        col("estab", "Established", num("estab"), { num: true, width: 96 }),
-        col("other", "Other states", num("other"), { num: true, width: 100 }),
+        col("estab", "Established", num("estab"), { num: true, width: 104 }),
+        col("other", "Other states", num("other"), { num: true, width: 112 }),
         col("tcp", "TCP", num("tcp"), { num: true, width: 64 }),
         col("udp", "UDP", num("udp"), { num: true, width: 64 }),
       ],
@@ -259,6 +259,7 @@
         const td = document.createElement("td");
         const v = c.get(r);
         td.textContent = v === null || v === undefined ? "" : String(v);
+        if (!c.num && td.textContent.length > 14) td.title = td.textContent; // the full text of a cut-off cell
         const cls = (typeof c.cls === "function" ? c.cls(r) : c.cls) + (c.num ? " num" : "");
         if (cls.trim()) td.className = cls.trim();
         tr.appendChild(td);
