@@ -62,7 +62,7 @@
       netns: o.netns, rtt: o.tcp_info && o.state !== "LISTEN" ? o.tcp_info.rtt_us / 1000 : null,
       listening: (o.protocol === "tcp" && o.state === "LISTEN") || (o.protocol === "udp" && o.state === "UNCONN"),
     };
-    r.hay = [r.proto, r.family, r.state, r.local, r.peer, r.iface, r.dir, r.owners, r.unit, r.container, r.containerId]
+    r.hay = [r.proto, r.family, r.state, r.local, r.peer, r.iface, r.dir, r.owners, r.unit, r.container, r.containerId, "netns:" + r.netns]
       .join(" ").toLowerCase();
     return r;
   }
