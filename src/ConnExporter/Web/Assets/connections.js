@@ -229,6 +229,7 @@
       if (c.num) th.className = "num";
       if (c.width) th.style.width = c.width + "px"; // CSSOM, not an inline style attribute: CSP allows it
       th.setAttribute("aria-sort", c.id === sortId ? (desc ? "descending" : "ascending") : "none");
+      th.tabIndex = 0; // sortable from the keyboard too (Enter or Space)
       return th;
     }));
   }
@@ -426,6 +427,9 @@
     state.desc = th.dataset.col === current ? !currentDesc : views[state.view].columns.find((c) => c.id === th.dataset.col).num;
     state.sort = th.dataset.col;
     recompute();
+  });
+  el.head.addEventListener("keydown", (e) => {
+    if ((e.key === "Enter" || e.key === " ") && e.target.closest("th[data-col]")) { e.preventDefault(); e.target.click(); }
   });
   el.interval.addEventListener("change", () => { state.interval = Number(el.interval.value); writeHash(); schedule(); showTaken(); });
   el.refresh.addEventListener("click", load);
