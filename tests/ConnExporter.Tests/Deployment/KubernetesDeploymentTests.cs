@@ -205,6 +205,7 @@ public sealed partial class KubernetesDeploymentTests
         args.AddRange(v.Items("peerNetworks").Select(n => $"--collector.peers.networks={n}"));
         if (v.Scalar("connectionsIncludeTimeWait") == "true") args.Add("--collector.connections.include-time-wait");
         if (v.Scalar("disableExporterMetrics") == "true") args.Add("--web.disable-exporter-metrics");
+        if (v.Scalar("disableUi") == "true") args.Add("--web.disable-ui");
         if (v.Scalar("webConfig", "enabled") == "true") args.Add("--web.config.file=/etc/conn-exporter/web-config.yml");
         args.Add($"--log.level={v.Scalar("log", "level")}");
         args.Add($"--log.format={v.Scalar("log", "format")}");
