@@ -22,6 +22,7 @@ public sealed class ConnectionsQuery
     private readonly string? _process;
     private readonly int? _pid;
     private readonly string? _unit;
+    private readonly string? _unitService;
     private readonly string? _interface;
     private readonly bool _listening;
     private readonly string? _container;
@@ -64,6 +65,8 @@ public sealed class ConnectionsQuery
         _process = NonEmpty(query, "process", "expected a process name (as ps -o comm shows it) or a pid");
         if (_process is not null && int.TryParse(_process, NumberStyles.None, CultureInfo.InvariantCulture, out int pid)) _pid = pid;
         _unit = NonEmpty(query, "unit", "expected a systemd unit name such as sshd.service or session-1.scope");
+        // As systemctl does, a name without a suffix means the service.
+        _unitService = _unit is null || _unit.Contains('.', StringComparison.Ordinal) ? null : _unit + ".service";
         _interface = NonEmpty(query, "interface", "expected an interface name such as lo or eth0, any or unknown");
         _container = NonEmpty(query, "container", "expected a container name, id or id prefix");
         _listening = Single(query, "listening") switch
@@ -92,15 +95,25 @@ public sealed class ConnectionsQuery
         if (_listening && !(s.Protocol == SocketProtocol.Tcp ? s.State == SocketState.Listen : s.State == SocketState.Close)) return false;
         // A wildcard bind accepts on every interface, so it is shown for any named one.
         if (_interface is { } iface && c.Interface != iface && !(c.Interface == InterfaceTable.Any && iface != InterfaceTable.Unknown)) return false;
-        if (_process is not null && !c.Owners.Any(o => o.Pid == _pid || o.Name == _process)) return false;
-        if (_unit is not null && !c.Owners.Any(o => o.Unit is { } u && (u == _unit || u == _unit + ".service"))) return false;
-        if (_container is { } container && !IsContainer(c, container)) return false;
+        if (_process is not null || _unit is not null || _container is not null)
+        {
+            // Loops, not LINQ: this runs once per socket of the snapshot, without allocating.
+            bool process = _process is null, unit = _unit is null, container = _container is null;
+            if (!container && c.Container is { } id
+                && (id.Name == _container || id.Id.StartsWith(_container!, StringComparison.OrdinalIgnoreCase)))
+                container = true;
+            var owners = c.Owners;
+            for (int i = 0; i < owners.Count; i++)
+            {
+                var o = owners[i];
+                process |= o.Pid == _pid || o.Name == _process;
+                unit |= o.Unit is { } u && (u == _unit || u == _unitService);
+                container |= o.Container is { } cid && cid.StartsWith(_container!, StringComparison.OrdinalIgnoreCase);
+            }
+            if (!(process && unit && container)) return false;
+        }
         return _netns.Matches(c.Netns, c.Container);
     }
-
-    private static bool IsContainer(in Connection c, string wanted) =>
-        (c.Container is { } id && (id.Name == wanted || id.Id.StartsWith(wanted, StringComparison.OrdinalIgnoreCase)))
-        || c.Owners.Any(o => o.Container is { } cid && cid.StartsWith(wanted, StringComparison.OrdinalIgnoreCase));
 
     private static string? Single(IQueryCollection query, string name) =>
         query.TryGetValue(name, out var values) ? values.ToString() : null;

@@ -160,6 +160,14 @@ public sealed class ConnectionsApiTests(ConnectionsApiFixture fixture) : IClassF
         Assert.NotEmpty(tun);
         Assert.All(tun, r => Assert.Contains((string)JsonNode.Parse(r)!["interface"]!, new[] { "wg-faas", "any" }));
         Assert.True(tun.Count < Api("").Count);
+
+        // Units and containers: whatever the scenario's processes run in (a session scope, a
+        // service, or nothing), the filter selects exactly the rows that carry it.
+        var every = Api("").Select(r => JsonNode.Parse(r)!).ToList();
+        foreach (var unit in every.Select(r => (string?)r["unit"]).OfType<string>().Distinct())
+            Assert.Equal(every.Count(r => (string?)r["unit"] == unit), Api("?unit=" + Uri.EscapeDataString(unit)).Count);
+        Assert.Empty(Api("?unit=no-such-unit.service"));
+        Assert.Empty(Api("?container=0123456789ab"));
     }
 
     [RootTheory]
