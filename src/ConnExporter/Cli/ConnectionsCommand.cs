@@ -77,8 +77,7 @@ public static class ConnectionsCommand
             TcpInfo: json && !summary && groupBy is null,
             Namespaces: filter.Namespaces);
 
-        using var loggers = CommonFlags.CreateLoggerFactory(flags);
-        using var collector = new InventoryCollector(options, loggers.CreateLogger("connections"));
+        using var collector = new InventoryCollector(options, CommonFlags.CreateLogger(flags, "connections"));
         var connections = collector.Take().Connections;
 
         try
