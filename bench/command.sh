@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "command.sh: run as root (network namespaces, /proc/*/fd)" >&2; exit 1; }
-for cmd in ip ss python3 dotnet clang; do
+for cmd in ip ss python3 dotnet; do
   command -v "$cmd" >/dev/null || { echo "command.sh: $cmd is missing" >&2; exit 1; }
 done
 out=bench/.build/aot

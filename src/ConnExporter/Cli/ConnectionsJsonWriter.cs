@@ -17,7 +17,9 @@ public static class ConnectionsJsonWriter
 
     /// <summary>Writes the array of the connections <paramref name="filter"/> selects (every one
     /// when null) to <paramref name="output"/>, then a newline, and flushes.</summary>
-    public static void Write(Stream output, IReadOnlyList<Connection> connections, ConnectionFilter? filter = null, bool indented = true)
+    /// <param name="indented">Every member on its own line; otherwise one object per line, what
+    /// the connections command prints (a third of the bytes, and still one grep-able line per socket).</param>
+    public static void Write(Stream output, IReadOnlyList<Connection> connections, ConnectionFilter? filter = null, bool indented = false)
     {
         var buffer = new BufferedUtf8Output(output);
         Write(buffer, connections, filter, indented);
@@ -27,18 +29,45 @@ public static class ConnectionsJsonWriter
 
     /// <summary>Writes the array into <paramref name="output"/> (a <see cref="BufferedUtf8Output"/>,
     /// an <see cref="ArrayBufferWriter{T}"/>, a pipe…); the caller flushes that.</summary>
-    public static void Write(IBufferWriter<byte> output, IReadOnlyList<Connection> connections, ConnectionFilter? filter = null, bool indented = true)
+    public static void Write(IBufferWriter<byte> output, IReadOnlyList<Connection> connections, ConnectionFilter? filter = null, bool indented = false)
     {
+        ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(connections);
-        using var json = new Utf8JsonWriter(output, indented ? Indented : Compact);
-        json.WriteStartArray();
+        if (indented)
+        {
+            using var json = new Utf8JsonWriter(output, Indented);
+            json.WriteStartArray();
+            for (int i = 0; i < connections.Count; i++)
+            {
+                var c = connections[i];
+                if (filter is null || filter.Matches(c)) WriteObject(json, c);
+            }
+            json.WriteEndArray();
+            json.Flush();
+            return;
+        }
+        // One object per line: each written as a top-level value, the brackets and separators
+        // between them by hand.
+        using var line = new Utf8JsonWriter(output, Compact);
+        Put(output, "["u8);
+        bool first = true;
         for (int i = 0; i < connections.Count; i++)
         {
             var c = connections[i];
-            if (filter is null || filter.Matches(c)) WriteObject(json, c);
+            if (filter is not null && !filter.Matches(c)) continue;
+            Put(output, first ? "\n"u8 : ",\n"u8);
+            first = false;
+            WriteObject(line, c);
+            line.Flush();
+            line.Reset();
         }
-        json.WriteEndArray();
-        json.Flush();
+        Put(output, first ? "]"u8 : "\n]"u8);
+    }
+
+    private static void Put(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(output.GetSpan(bytes.Length));
+        output.Advance(bytes.Length);
     }
 
     /// <summary>Writes the array to a stream that must not be written synchronously (an HTTP
