@@ -160,8 +160,9 @@ public class ConnectionsViewsTests
         var rows = doc.RootElement.EnumerateArray().Select(e =>
             $"{e.GetProperty("direction").GetString()} {e.GetProperty("protocol").GetString()} {e.GetProperty("peer_address").GetString()} " +
             $"{e.GetProperty("port").GetInt32()} {e.GetProperty("process").GetString()} {e.GetProperty("connections").GetInt32()}").ToList();
-        // Both incoming connections fold into one (service port 80, ephemeral ports dropped).
-        Assert.Equal(["incoming tcp 10.0.0.9 80 nginx 2", "outgoing tcp 2001:db8::2 443 curl 1", "outgoing udp 10.0.0.2 53 curl 1"], rows);
+        // Both incoming connections fold into one (service port 80, ephemeral ports dropped); most
+        // first, then by process, unit, direction and port.
+        Assert.Equal(["incoming tcp 10.0.0.9 80 nginx 2", "outgoing udp 10.0.0.2 53 curl 1", "outgoing tcp 2001:db8::2 443 curl 1"], rows);
     }
 
     [Fact]
