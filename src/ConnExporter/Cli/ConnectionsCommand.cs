@@ -75,7 +75,9 @@ public static class ConnectionsCommand
             ResolveOwners: owners,
             // Only the JSON listing prints tcp_info: it triples what the kernel copies per socket.
             TcpInfo: json && !summary && groupBy is null,
-            Namespaces: filter.Namespaces);
+            Namespaces: filter.Namespaces,
+            NamespaceRead: CommonFlags.NamespaceRead(flags),
+            Rootfs: CommonFlags.Rootfs(flags));
 
         using var collector = new InventoryCollector(options, CommonFlags.CreateLogger(flags, "connections"));
         var connections = collector.Take().Connections;

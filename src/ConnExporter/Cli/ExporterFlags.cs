@@ -20,6 +20,7 @@ public static class ExporterFlags
     public const string ConnectionsIncludeTimeWait = "collector.connections.include-time-wait";
     public const string EbpfPerPid = "collector.ebpf.per-pid";
     public const string EbpfMaxSeries = "collector.ebpf.max-series";
+    public const string NetnsMaxSeries = "collector.netns.max-series";
 
     /// <summary>The collectors, for flag registration; their defaults live on the views.</summary>
     public static readonly (string Name, bool Default, string Description)[] Collectors =
@@ -31,6 +32,7 @@ public static class ExporterFlags
         ("peers", true, "Established connections per direction, process, peer and service port (conn_peers)."),
         ("tcpinfo", true, "TCP RTT histogram, retransmits and bytes in flight per process (conn_tcp_*; netlink source)."),
         ("ebpf", true, "TCP connect outcomes and latency per process and unit, accepts per port, from a kernel tracepoint (conn_tcp_connects_total, conn_tcp_connect_duration_seconds, conn_tcp_accepts_total; needs CAP_BPF and CAP_PERFMON, kernel 5.8+ with BTF)."),
+        ("netns", true, "Read every network namespace (containers, pods, ip netns): the other collectors gain container, pod and namespace labels; conn_container_sockets (needs CAP_SYS_PTRACE to find other users' namespaces)."),
         ("connections", false, "One series per socket as the original exporter had it (network_connections_info)."),
     ];
 
@@ -53,6 +55,7 @@ public static class ExporterFlags
         flags.Add(new Flag(ConnectionsMaxSeries, "Most network_connections_info series.", "10000", placeholder: "N"));
         flags.Add(new Flag(ConnectionsIncludeTimeWait, "Include TIME_WAIT sockets in network_connections_info.", "false", isBool: true));
         flags.Add(new Flag(EbpfPerPid, "Also export the original monitor's tcp_connects_by_pid{pid,comm} (one series per process: opt-in cardinality).", "false", isBool: true));
+        flags.Add(new Flag(NetnsMaxSeries, "Most conn_container_sockets series; the rest fold into container=\"other\".", "1000", placeholder: "N"));
         flags.Add(new Flag(EbpfMaxSeries, "Most series per eBPF family; the rest fold into process=\"other\" or port=\"other\".", "500", placeholder: "N"));
         CommonFlags.Register(flags);
         return flags;
@@ -77,6 +80,7 @@ public static class ExporterFlags
             new PeersView(flags.GetInt(PeersMaxSeries, 1), NamedNetwork.ParseList(flags.GetAll(PeersNetworks), PeersNetworks), dropped),
             new TcpHealthView(flags.GetInt(TcpInfoMaxSeries, 1), dropped),
             new ConnectionsView(flags.GetInt(ConnectionsMaxSeries, 1), flags.GetBool(ConnectionsIncludeTimeWait), dropped),
+            new NetnsView(flags.GetInt(NetnsMaxSeries, 1), dropped),
         };
         return all.Where(v => IsEnabled(flags, v.Name, v.EnabledByDefault)).ToList();
     }

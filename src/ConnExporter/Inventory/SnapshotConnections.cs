@@ -74,6 +74,23 @@ public sealed class SnapshotConnections : IReadOnlyList<Connection>
     /// <summary>The sockets alone, for views that need no enrichment.</summary>
     public ReadOnlySpan<SocketRecord> Sockets => CollectionsMarshal.AsSpan(_records);
 
+    /// <summary>The host namespace's sockets alone: a snapshot lists them first.</summary>
+    public ReadOnlySpan<SocketRecord> HostSockets => CollectionsMarshal.AsSpan(_records)[..HostCount];
+
+    /// <summary>How many of the first records are the host namespace's.</summary>
+    public int HostCount
+    {
+        get
+        {
+            if (_hostCount >= 0) return _hostCount;
+            int n = 0;
+            while (n < _enrichment.Length && (_enrichment[n].Namespace?.IsHost ?? true)) n++;
+            return _hostCount = n;
+        }
+    }
+
+    private int _hostCount = -1;
+
     /// <summary>Whether the snapshot keeps tcp_info at all (it was asked for, or given).</summary>
     internal bool HasTcpInfo => _tcp is not null;
 

@@ -35,8 +35,11 @@ public sealed partial class KubernetesDeploymentTests
     {
         { "defaults", [], ["DAC_READ_SEARCH", "SYS_PTRACE", "BPF", "PERFMON"] },
         { "no eBPF", ["--set", "ebpf.enabled=false"], ["DAC_READ_SEARCH", "SYS_PTRACE"] },
-        { "no owners", ["--set", "owners.enabled=false"], ["BPF", "PERFMON"] },
-        { "neither", ["--set", "ebpf.enabled=false", "--set", "owners.enabled=false"], [] },
+        // The netns collector finds namespaces through /proc/<pid>/ns/net links: ptrace access.
+        { "no owners", ["--set", "owners.enabled=false"], ["SYS_PTRACE", "BPF", "PERFMON"] },
+        { "neither", ["--set", "ebpf.enabled=false", "--set", "owners.enabled=false"], ["SYS_PTRACE"] },
+        { "no owners, no netns", ["--set", "ebpf.enabled=false", "--set", "owners.enabled=false", "--set", "collectors.netns=false"], [] },
+        { "netns through netlink", ["--set", "netns.read=netlink"], ["DAC_READ_SEARCH", "SYS_PTRACE", "SYS_ADMIN", "BPF", "PERFMON"] },
         { "everything on", EverythingOn, ["DAC_READ_SEARCH", "SYS_PTRACE", "BPF", "PERFMON"] },
     };
 
