@@ -18,7 +18,9 @@ public sealed class ConnectionsViewsCommandTests(HostScenario scenario) : IClass
 
     private JsonDocument Json(params string[] extra)
     {
-        var result = ExporterProcess.Run(scenario.Ns, ["connections", "--output", "json", .. extra]);
+        // The scenario's own namespace unless a test asks otherwise: others on the machine come and go.
+        string[] netns = extra.Any(a => a.StartsWith("--netns", StringComparison.Ordinal)) ? [] : ["--netns", "host"];
+        var result = ExporterProcess.Run(scenario.Ns, ["connections", "--output", "json", .. netns, .. extra]);
         Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stderr}");
         return JsonDocument.Parse(result.Stdout);
     }
@@ -94,20 +96,29 @@ public sealed class ConnectionsViewsCommandTests(HostScenario scenario) : IClass
     [RootFact]
     public void Netns_and_container_columns_are_present_and_filter()
     {
+        var host = Rows();
+        Assert.All(host, r => Assert.Equal(0UL, r.Netns)); // --netns host reads no namespace inode
+        // Read as one of all the host's namespaces, the scenario's sockets carry its inode (what
+        // /proc/<pid>/ns/net of a process in it links to), and --netns by inode selects them.
+        var link = scenario.Ns.Exec("readlink", $"/proc/{scenario.MainPid}/ns/net").Trim();
         var all = Rows("--netns", "all");
-        Assert.Equal(Keys(all), Keys(Rows()));
-        // Every socket the command shows here is in this namespace: --netns by its inode keeps them all.
-        var inodes = all.Select(r => r.Netns).Distinct().ToList();
-        var inode = Assert.Single(inodes);
-        if (inode != 0) Assert.Equal(Keys(all), Keys(Rows("--netns", inode.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        var listener = all.Single(r => r.Pids.Contains(scenario.MainPid) && r.LocalPort == 8080 && r.State == "LISTEN");
+        Assert.Equal($"net:[{listener.Netns}]", link);
+        var inode = listener.Netns.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var picked = Rows("--netns", inode);
+        Assert.All(picked, r => Assert.Equal(listener.Netns, r.Netns));
+        Assert.Superset(Keys(host).ToHashSet(), Keys(picked).ToHashSet());
         Assert.Empty(Rows("--netns", "1"));
         Assert.Empty(Rows("--container", "no-such-container"));
-        var table = ExporterProcess.Run(scenario.Ns, "connections", "--listening");
+        var table = ExporterProcess.Run(scenario.Ns, "connections", "--netns", inode, "--listening");
         Assert.Equal(0, table.ExitCode);
-        var header = table.Stdout.Split('\n')[0];
+        var lines = table.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var header = lines[0];
         Assert.Contains(" Netns ", header, StringComparison.Ordinal);
         Assert.Contains(" Container ", header, StringComparison.Ordinal);
         Assert.EndsWith(" Process", header, StringComparison.Ordinal);
+        int at = header.IndexOf(" Netns ", StringComparison.Ordinal) + 1;
+        Assert.All(lines.Skip(1), l => Assert.StartsWith(inode + " ", l[at..], StringComparison.Ordinal));
     }
 
     [RootFact]
@@ -128,7 +139,7 @@ public sealed class ConnectionsViewsCommandTests(HostScenario scenario) : IClass
             .GroupBy(e => e.GetProperty("process").GetString()!).ToDictionary(g => g.Key, g => g.Sum(e => e.GetProperty("sockets").GetInt32()));
         Assert.Equal(perProcess.OrderBy(k => k.Key, StringComparer.Ordinal), ours.OrderBy(k => k.Key, StringComparer.Ordinal));
 
-        var text = ExporterProcess.Run(scenario.Ns, "connections", "--summary", "--protocol", "udp");
+        var text = ExporterProcess.Run(scenario.Ns, "connections", "--netns", "host", "--summary", "--protocol", "udp");
         Assert.Equal(0, text.ExitCode);
         Assert.Contains("udp   UNCONN", text.Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("tcp ", text.Stdout, StringComparison.Ordinal);
@@ -162,7 +173,7 @@ public sealed class ConnectionsViewsCommandTests(HostScenario scenario) : IClass
         Assert.Equal(ss.Count, groups.Sum(g => g.GetProperty("sockets").GetInt32()));
         Assert.All(groups, g => Assert.Equal(g.GetProperty("sockets").GetInt32(),
             g.GetProperty("states").EnumerateArray().Sum(s => s.GetProperty("sockets").GetInt32())));
-        var table = ExporterProcess.Run(scenario.Ns, "connections", "--group-by", "unit");
+        var table = ExporterProcess.Run(scenario.Ns, "connections", "--netns", "host", "--group-by", "unit");
         Assert.Equal(0, table.ExitCode);
         Assert.StartsWith("Unit", table.Stdout, StringComparison.Ordinal);
     }
