@@ -195,4 +195,57 @@ public class ConnectionsViewsTests
         ConnectionsJsonWriter.Write(empty, Sample, F(new(Port: "9")));
         Assert.Equal("[]\n", Encoding.UTF8.GetString(empty.ToArray()));
     }
+
+    /// <summary>The asynchronous entry point an HTTP endpoint uses: the same objects, filtered,
+    /// flushed in pieces (never the whole array buffered) to a stream that refuses sync writes.</summary>
+    [Fact]
+    public async Task WriteAsync_streams_the_same_array_without_synchronous_writes()
+    {
+        var many = Enumerable.Range(0, 2000).Select(i => Sample[i % Sample.Length]).ToList();
+        await using var stream = new AsyncOnlyStream();
+        await ConnectionsJsonWriter.WriteAsync(stream, many, F(new(Protocol: "udp")));
+        using var doc = JsonDocument.Parse(stream.ToArray());
+        Assert.Equal(many.Count(c => c.Socket.Protocol == SocketProtocol.Udp), doc.RootElement.GetArrayLength());
+        Assert.True(stream.Writes > 1, "written in more than one piece");
+    }
+
+    /// <summary>Accepts only asynchronous writes, as Kestrel's response body does by default.</summary>
+    private sealed class AsyncOnlyStream : Stream
+    {
+        private readonly MemoryStream _inner = new();
+
+        public int Writes { get; private set; }
+
+        public byte[] ToArray() => _inner.ToArray();
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => _inner.Length;
+        public override long Position { get => _inner.Position; set => throw new NotSupportedException(); }
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new InvalidOperationException("synchronous write");
+
+        public override void Write(ReadOnlySpan<byte> buffer) => throw new InvalidOperationException("synchronous write");
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Writes++;
+            _inner.Write(buffer.Span);
+            return ValueTask.CompletedTask;
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush() => throw new InvalidOperationException("synchronous flush");
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
 }
