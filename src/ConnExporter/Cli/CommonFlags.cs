@@ -47,6 +47,20 @@ public static class CommonFlags
 
     public static ILoggerFactory CreateLoggerFactory(FlagSet flags)
     {
+        var (level, format) = LogSettings(flags);
+        return LoggerFactory.Create(b => b.SetMinimumLevel(level).AddProvider(new StderrLoggerProvider(format, level)));
+    }
+
+    /// <summary>One logger straight from the stderr provider, for a one-shot command: a logger
+    /// factory builds a dependency-injection container first, ~5 ms of a command's start.</summary>
+    public static ILogger CreateLogger(FlagSet flags, string category)
+    {
+        var (level, format) = LogSettings(flags);
+        return new StderrLoggerProvider(format, level).CreateLogger(category);
+    }
+
+    private static (Microsoft.Extensions.Logging.LogLevel, LogFormat) LogSettings(FlagSet flags)
+    {
         var level = flags.GetString(LogLevel) switch
         {
             "debug" => Microsoft.Extensions.Logging.LogLevel.Debug,
@@ -54,8 +68,7 @@ public static class CommonFlags
             "error" => Microsoft.Extensions.Logging.LogLevel.Error,
             _ => Microsoft.Extensions.Logging.LogLevel.Information,
         };
-        var format = flags.GetString(LogFormat) == "json" ? Logging.LogFormat.Json : Logging.LogFormat.Logfmt;
-        return LoggerFactory.Create(b => b.SetMinimumLevel(level).AddProvider(new StderrLoggerProvider(format, level)));
+        return (level, flags.GetString(LogFormat) == "json" ? Logging.LogFormat.Json : Logging.LogFormat.Logfmt);
     }
 
     public static string ProcfsRoot(FlagSet flags)
