@@ -205,7 +205,7 @@ socket count; filtering, sorting and grouping run over the whole array in JavaSc
 
 {verdicts}
 
-The API body is the `connections --output json` array (indented, as the command prints it);
+The API body is the `connections --output json` array, compact (the command's writer, streamed);
 `fetch` is from the request to the whole body in the page: the exporter's collection (kernel dump
 and owners, the column "of the fetch: collection", which a scrape pays as well), writing and
 gzipping the JSON, and the transfer over loopback.
