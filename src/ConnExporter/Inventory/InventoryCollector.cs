@@ -15,7 +15,7 @@ namespace ConnExporter.Inventory;
 /// </summary>
 /// <remarks>Each snapshot owns the record list its source filled (sized from
 /// /proc/net/sockstat, so it is allocated once, not grown), the parallel tcp_info list when
-/// <see cref="InventoryOptions.TcpInfo"/> asked for one, and a 24-byte enrichment per socket;
+/// <see cref="InventoryOptions.TcpInfo"/> asked for one, and a 40-byte enrichment per socket;
 /// nothing per socket is copied or kept here between collections but the dedupe and inode sets.</remarks>
 public sealed class InventoryCollector : IDisposable
 {

@@ -7,7 +7,7 @@ namespace ConnExporter.Inventory;
 /// The connections of a snapshot, stored as parallel arrays: the records the source read
 /// (owned, not copied), their tcp_info when it was asked for, and their compact
 /// <see cref="SocketEnrichment"/>. A <see cref="Connection"/> is assembled when read, so a
-/// snapshot of 40k sockets costs one record list and a 24-byte entry per socket (and 40 bytes of
+/// snapshot of 40k sockets costs one record list and a 40-byte entry per socket (and 40 bytes of
 /// tcp_info when asked) instead of a second, 152-byte copy of each.
 /// </summary>
 /// <remarks>Enumerate with <c>foreach</c> on this type (not through the interface) to use the
