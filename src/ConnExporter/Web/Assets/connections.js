@@ -207,7 +207,12 @@
     shown = view.build(selected);
     const sortId = state.sort ?? view.defaultSort;
     const column = view.columns.find((c) => c.id === sortId);
-    if (column) shown.sort(compare(column.key, state.sort ? state.desc : !!view.defaultDesc));
+    if (column) {
+      // Each row's key computed once, not in every comparison (40k rows: ~600k comparisons).
+      const keyed = shown.map((r) => ({ k: column.key(r), r }));
+      keyed.sort(compare((x) => x.k, state.sort ? state.desc : !!view.defaultDesc));
+      shown = keyed.map((x) => x.r);
+    }
     timings.view = performance.now() - t0;
     el.counts.textContent = state.view === "sockets" || state.view === "listeners"
       ? fmt(shown.length) + " of " + fmt(rows.length) + " sockets shown"
