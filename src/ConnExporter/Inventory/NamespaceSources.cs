@@ -47,7 +47,7 @@ internal sealed class NamespaceSources : IDisposable
             {
                 return _thread!.Run(EntryPath(ns), () =>
                 {
-                    var read = _netlink!.Read(kinds, sink, tcp);
+                    var read = _netlink!.Read(ProcNetSockStat.PresentKinds("/proc/thread-self/net", kinds), sink, tcp);
                     // Inside the namespace: /proc/thread-self/net and ioctls on a socket made here
                     // both describe it.
                     return (read, InterfaceTable.FromKernelFiles());
@@ -89,7 +89,7 @@ internal sealed class NamespaceSources : IDisposable
             int start = sink.Count;
             try
             {
-                var read = new ProcNetSource(net).Read(kinds, sink, tcp);
+                var read = new ProcNetSource(net).Read(ProcNetSockStat.PresentKinds(net, kinds), sink, tcp);
                 var interfaces = InterfaceTable.FromProcNet(net);
                 // The files are read through the pid's path: if the process exited or moved to
                 // another namespace meanwhile, what was read may belong to no namespace or the
