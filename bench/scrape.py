@@ -6,7 +6,8 @@ missing). In one namespace it starts, at a baseline with no other sockets:
   (a) conn-exporter --collector.disable-defaults --collector.sockets
   (b) conn-exporter with its default collectors
   node_exporter --collector.disable-defaults --collector.tcpstat
-  plus (b) again per --variant, with extra environment variables (GC knobs)
+  plus (b) again per --variant, with extra environment variables (GC knobs), and (a) and (b)
+  as the shipped Native AOT executable with --aot (bench/scrape.sh publishes it)
 records their idle memory, then grows the namespace to each size and scrapes each exporter
 sequentially (bench/lib/scrapeloop.py, inside the namespace). At the largest size it also times
 `ss -tanp`. Rewrites the scrape section of bench/RESULTS.md.
@@ -23,6 +24,7 @@ p.add_argument("--idle-scrapes", type=int, default=5, help="scrapes at the basel
 p.add_argument("--ss-runs", type=int, default=7, help="timed runs of ss -tanp (median)")
 p.add_argument("--variant", action="append", default=[], metavar="NAME:VAR=VALUE[,VAR=VALUE]",
                help="also run the full default exporter with these environment variables")
+p.add_argument("--aot", metavar="BINARY", help="also run (a) and (b) as this Native AOT executable")
 p.add_argument("--max-busy", type=float, default=0.3,
                help="before each measurement wait until other work uses at most this CPU fraction (0: don't)")
 p.add_argument("--quiet-timeout", type=int, default=120, help="longest wait for --max-busy, seconds")
@@ -58,6 +60,11 @@ for i, spec in enumerate(args.variant):
     env = dict(a.split("=", 1) for a in assignments.split(",") if a)
     exporters[f"b-{name}"] = (f"conn-exporter (b) default, {' '.join(f'`{k}={v}`' for k, v in env.items())}",
                               ["dotnet", DLL, f"--web.listen-address=127.0.0.1:{19820 + i}", "--log.level=warn"], env)
+if args.aot:
+    aot = os.path.abspath(args.aot)
+    exporters["a-aot"] = ("conn-exporter (a) Native AOT", [aot, "--web.listen-address=127.0.0.1:19813", "--collector.disable-defaults",
+                                                          "--collector.sockets", "--log.level=warn"], {})
+    exporters["b-aot"] = ("conn-exporter (b) Native AOT", [aot, "--web.listen-address=127.0.0.1:19814", "--log.level=warn"], {})
 
 
 def url(cmd):
@@ -81,14 +88,19 @@ def scrape(name, count):
 
 
 procs = {}
+startup = {}
+# One at a time, so that each start is timed alone: from exec to the first /metrics answered
+# (the exporter's first collection included; polled every 10 ms from inside the namespace).
 for name, (_, cmd, env) in exporters.items():
+    b.wait_for_quiet(args.max_busy, args.quiet_timeout)
+    t0 = time.monotonic()
     procs[name] = scenario.start(*cmd, env=env, stdout=subprocess.DEVNULL)
-for name, (_, cmd, _) in exporters.items():
-    deadline = time.monotonic() + 60
+    deadline = t0 + 60
     while subprocess.run(["ip", "netns", "exec", scenario.name, "curl", "-sf", "-o", "/dev/null", url(cmd)]).returncode:
         if procs[name].poll() is not None or time.monotonic() > deadline:
             sys.exit(f"scrape: {name} did not start serving {url(cmd)}")
-        time.sleep(0.2)
+        time.sleep(0.01)
+    startup[name] = (time.monotonic() - t0) * 1000
 
 idle = {}
 time.sleep(1)
@@ -130,10 +142,10 @@ latency = b.table(["TCP sockets", "exporter", "p50 ms", "p99 ms", "CPU ms / scra
 mrows = []
 for name, (label, _, _) in exporters.items():
     i = idle[name]
-    mrows.append([label, f"{i['started']['RssAnon_mb']:.1f} / {i['started']['VmRSS_mb']:.1f}",
+    mrows.append([label, f"{startup[name]:.0f}", f"{i['started']['RssAnon_mb']:.1f} / {i['started']['VmRSS_mb']:.1f}",
                   f"{i['idle']['RssAnon_mb']:.1f} / {i['idle']['VmRSS_mb']:.1f}",
                   f"{results[big][name]['RssAnon_mb']:.1f} / {results[big][name]['VmRSS_mb']:.1f}"])
-mem = b.table(["exporter", "after start: RssAnon / VmRSS MB",
+mem = b.table(["exporter", "start to first scrape ms", "after start: RssAnon / VmRSS MB",
                f"idle (after {args.idle_scrapes} baseline scrapes)", f"after {args.scrapes} scrapes at {results[big]['held']:,}"],
               mrows)
 
@@ -157,7 +169,7 @@ for name in [k for k in exporters if k != "node"]:
 verdicts = b.table(["target", "TCP sockets", "measured", "result"], trows)
 
 reproduce = " ".join(["bench/scrape.sh", "--sizes", args.sizes, "--scrapes", str(args.scrapes),
-                      *(f"--variant '{v}'" for v in args.variant)])
+                      *(f"--variant '{v}'" for v in args.variant), *(["--aot"] if args.aot else [])])
 body = f"""## Scrape: `/metrics` vs node_exporter tcpstat and `ss -tanp`
 
 Run: {b.facts_line(facts)} · {facts['node_exporter']}
@@ -165,7 +177,9 @@ Run: {b.facts_line(facts)} · {facts['node_exporter']}
 Reproduce (root): `{reproduce}`
 
 All exporters run at once in one network namespace (loopback only), started before any benchmark
-socket exists (Release build, `dotnet conn-exporter.dll`). Idle memory is read after start and
+socket exists (Release build, `dotnet conn-exporter.dll`, and the Native AOT executable where
+named so), one after another: *start to first scrape* is from exec to the first `/metrics`
+answered (curl every 10 ms). Idle memory is read after start and
 after {args.idle_scrapes} scrapes at that baseline. The namespace then grows to each size (holder
 processes, as in the inventory benchmark) and each exporter is scraped in turn: 2 unmeasured
 scrapes, then {args.scrapes} sequential scrapes over one keep-alive connection with Prometheus'

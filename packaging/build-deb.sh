@@ -3,7 +3,8 @@
 #
 #   packaging/build-deb.sh [--from DIR] [--output DIR] [--version VERSION]
 #
-#   --from DIR      a framework-dependent build (dotnet publish output); published when omitted
+#   --from DIR      a build (dotnet publish output: Native AOT, or framework-dependent); the AOT
+#                   one is published when omitted
 #   --output DIR    where the .deb goes (default: the current directory); its path is printed
 #   --version V     package version (default: <Version> of src/ConnExporter/ConnExporter.csproj)
 #
@@ -12,13 +13,14 @@
 # user, enables and (re)starts conn-exporter.service; prerm stops every unit of the package on
 # removal; postrm masks on remove and purges the enablement state on purge.
 #
-# Depends: aspnetcore-runtime-10.0, libbpf1. The exporter is framework-dependent on the ASP.NET Core
-# shared framework (Kestrel), which that package ships (it depends on dotnet-runtime-10.0, the
-# base runtime, and on the host with /usr/bin/dotnet). The names are those of Microsoft's
-# package feed and of Ubuntu's archive. Where .NET was installed from a tarball (no package),
-# install with `dpkg -i --force-depends` and set DOTNET_ROOT if it is not in a standard place.
-# libbpf1 is the loader the eBPF collector dlopens as libbpf.so.1 (Debian 12 and Ubuntu 22.04 on);
-# without it that collector alone is off.
+# Depends, for the shipped Native AOT build: libc6, libbpf1, libssl3 | libssl1.1. The executable
+# links libc and libm alone (zlib is built in); it dlopens libssl for TLS (--web.config.file)
+# and libbpf.so.1, the eBPF collector's loader (Debian 12 and Ubuntu 22.04 on; without it that
+# collector alone is off). No .NET runtime is needed.
+# For a framework-dependent build (-p:PublishAot=false) instead: aspnetcore-runtime-10.0
+# (Kestrel's shared framework; Microsoft's feed and Ubuntu's archive name it so), libbpf1. Where
+# .NET was installed from a tarball (no package), install that one with `dpkg -i --force-depends`
+# and set DOTNET_ROOT if it is not in a standard place.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -52,6 +54,11 @@ if [ -n "$from" ]; then
 else
   "$here/install.sh" --root "$pkg" --init systemd
 fi
+if [ -f "$pkg/usr/lib/conn-exporter/conn-exporter.dll" ]; then
+  depends="aspnetcore-runtime-10.0, libbpf1"
+else
+  depends="libc6, libbpf1, libssl3 | libssl1.1"
+fi
 install -D -m 0644 "$src/README.md" "$pkg/usr/share/doc/conn-exporter/README.md"
 [ -f "$src/docs/deployment.md" ] && install -D -m 0644 "$src/docs/deployment.md" "$pkg/usr/share/doc/conn-exporter/deployment.md"
 
@@ -63,7 +70,7 @@ Version: $version
 Architecture: $arch
 Maintainer: conn-exporter maintainers <conn-exporter@localhost>
 Installed-Size: $installed_size
-Depends: aspnetcore-runtime-10.0, libbpf1
+Depends: $depends
 Section: net
 Priority: optional
 Homepage: https://github.com/bjin01/conn-exporter

@@ -5,8 +5,10 @@
 #                        [--socket] [--user] [--root DIR] [--no-enable]
 #   packaging/install.sh --uninstall [--root DIR]
 #
-#   --from DIR     a framework-dependent build (`dotnet publish src/ConnExporter -c Release -o DIR`);
-#                  without it the script publishes one when it runs from a source tree with the SDK.
+#   --from DIR     a build: `dotnet publish src/ConnExporter -c Release -o DIR` (the Native AOT
+#                  executable, what is shipped) or, with -p:PublishAot=false, a framework-dependent
+#                  build; without it the script publishes the AOT one when it runs from a source
+#                  tree with the SDK (and clang, which the AOT compiler links with).
 #   --init         which service manager to install for (default: systemd when it is PID 1, else
 #                  openrc when rc-service exists, else runit when runsv exists, else systemd).
 #   --variant      systemd only: which unit to enable (conn-exporter, -inventory or -root.service).
@@ -18,8 +20,10 @@
 #   --no-enable    install files only.
 #
 # Layout (the same as the .deb's, see packaging/build-deb.sh):
-#   /usr/lib/conn-exporter/         the build (apphost conn-exporter, conn-exporter.dll, ...)
-#   /usr/bin/conn-exporter          wrapper that finds the .NET runtime and execs the apphost
+#   /usr/lib/conn-exporter/         the build: the native executable conn-exporter (or the apphost
+#                                   conn-exporter, conn-exporter.dll, ... of a framework-dependent build)
+#   /usr/bin/conn-exporter          a symbolic link to the native executable (or, for a
+#                                   framework-dependent build, a wrapper that finds the .NET runtime)
 #   /usr/lib/systemd/system/        conn-exporter{,-inventory,-root}.service, conn-exporter{,-https}.socket
 #   /usr/lib/sysusers.d/conn-exporter.conf
 #   /usr/share/conn-exporter/       the OpenRC and runit scripts
@@ -116,22 +120,34 @@ if [ -z "$from" ]; then
     exit 2
   fi
 fi
-if [ ! -f "$from/conn-exporter.dll" ]; then
-  echo "install.sh: $from/conn-exporter.dll not found: --from must be a dotnet publish output" >&2
+# A native (AOT) build is one ELF executable; a framework-dependent one has conn-exporter.dll.
+if [ -f "$from/conn-exporter.dll" ]; then
+  native=
+elif [ -f "$from/conn-exporter" ] && [ "$(head -c 4 "$from/conn-exporter" | od -An -c | tr -d ' ')" = '177ELF' ]; then
+  native=1
+else
+  echo "install.sh: $from has neither the native conn-exporter executable nor conn-exporter.dll: --from must be a dotnet publish output" >&2
   exit 2
 fi
 
 # Replace the build as a whole: files of an older version must not linger beside the new one.
 stage=$(mktemp -d "${TMPDIR:-/tmp}/conn-exporter-lib.XXXXXX")
 cp -R "$from/." "$stage/"
-rm -f "$stage"/*.pdb
+rm -f "$stage"/*.pdb "$stage"/*.dbg
 chmod -R u=rwX,go=rX "$stage"
 mkdir -p "$(dirname "$lib")"
 rm -rf "$lib.old"
 [ -d "$lib" ] && mv "$lib" "$lib.old"
 # cp rather than mv: $stage may be on another file system than $root.
 cp -R "$stage" "$lib" && rm -rf "$stage" "$lib.old"
-install -D -m 0755 "$here/conn-exporter.sh" "$root/usr/bin/conn-exporter"
+mkdir -p "$root/usr/bin"
+rm -f "$root/usr/bin/conn-exporter"
+if [ -n "$native" ]; then
+  # No wrapper: the executable itself, so `conn-exporter connections` starts in milliseconds.
+  ln -s ../lib/conn-exporter/conn-exporter "$root/usr/bin/conn-exporter"
+else
+  install -m 0755 "$here/conn-exporter.sh" "$root/usr/bin/conn-exporter"
+fi
 for u in $units; do install -D -m 0644 "$src/deploy/systemd/$u" "$unitdir/$u"; done
 install -D -m 0644 "$src/deploy/sysusers.d/conn-exporter.conf" "$root/usr/lib/sysusers.d/conn-exporter.conf"
 install -D -m 0755 "$src/deploy/openrc/conn-exporter" "$root/usr/share/conn-exporter/openrc/init.d/conn-exporter"

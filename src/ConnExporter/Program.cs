@@ -22,7 +22,7 @@ try
     flags.Parse(rest);
     if (flags.Positional.Count > 0)
         throw new CommandLineException($"unexpected argument '{flags.Positional[0]}', try --help");
-    return connections ? ConnectionsCommand.Run(flags, Console.Out) : await ExporterCommand.RunAsync(flags);
+    return connections ? ConnectionsCommand.Run(flags, Console.OpenStandardOutput()) : await ExporterCommand.RunAsync(flags);
 }
 catch (CommandLineException e)
 {

@@ -1,78 +1,249 @@
+using System.Buffers.Text;
 using System.Text;
 using ConnExporter.Inventory;
 
 namespace ConnExporter.Cli;
 
-/// <summary>Writes connections as a table in the spirit of <c>ss -tuanp</c>, plus interface,
-/// direction, unit and container columns.</summary>
+/// <summary>
+/// Writes connections as a table in the spirit of <c>ss -tuanp</c>, plus interface, direction,
+/// namespace, container and unit columns, streamed through one <see cref="BufferedUtf8Output"/>.
+/// </summary>
+/// <remarks>Nothing per row is kept: a first walk over the snapshot measures each column (the
+/// lengths of numbers, addresses and names the snapshot already holds, nothing formatted into
+/// strings), the second writes the rows. The process column is last and unpadded, so the
+/// longest owner list widens no other row.</remarks>
 public static class ConnectionsTableWriter
 {
     private static readonly string[] Header =
-        ["Netid", "State", "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port", "Interface", "Direction", "Process", "Unit", "Container"];
+        ["Netid", "State", "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port", "Interface", "Direction", "Netns", "Container", "Unit", "Process"];
 
-    public static void Write(TextWriter output, IReadOnlyList<Connection> connections)
+    private const int Columns = 12;
+
+    /// <summary>The longest endpoint: <c>[</c> IPv6 with embedded IPv4 <c>]:65535</c>.</summary>
+    internal const int MaxEndpointLength = InetAddressText.MaxLength + 8;
+
+    /// <summary>Writes the connections <paramref name="filter"/> selects and flushes.</summary>
+    public static void Write(Stream output, IReadOnlyList<Connection> connections, ConnectionFilter? filter = null)
     {
-        var rows = new List<string[]>(connections.Count + 1) { Header };
-        foreach (var c in connections)
+        var buffer = new BufferedUtf8Output(output);
+        Write(buffer, connections, filter ?? ConnectionFilter.None);
+        buffer.Flush();
+    }
+
+    /// <summary>Writes the selected connections into <paramref name="output"/> (not flushed).</summary>
+    public static void Write(BufferedUtf8Output output, IReadOnlyList<Connection> connections, ConnectionFilter filter)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(connections);
+        ArgumentNullException.ThrowIfNull(filter);
+        Span<int> widths = stackalloc int[Columns];
+        for (int i = 0; i < Columns; i++) widths[i] = Header[i].Length;
+        Span<byte> endpoint = stackalloc byte[MaxEndpointLength];
+        for (int i = 0; i < connections.Count; i++)
         {
-            var s = c.Socket;
-            rows.Add([
-                s.Protocol == SocketProtocol.Tcp ? "tcp" : "udp",
-                SocketStates.Name(s.Protocol, s.State),
-                s.ReceiveQueue.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                s.SendQueue.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Endpoint(s.Local),
-                Endpoint(s.Remote, wildcardPort: true),
-                c.Interface,
-                Directions.Name(c.Direction),
-                Processes(c),
-                ConnectionsJsonWriter.Unit(c) ?? "-",
-                ShortId(ConnectionsJsonWriter.Container(c)),
-            ]);
+            var c = connections[i];
+            if (filter.Matches(c)) Measure(c, widths, endpoint);
         }
-        var widths = new int[Header.Length];
-        foreach (var row in rows)
-            for (int i = 0; i < row.Length; i++) widths[i] = Math.Max(widths[i], row[i].Length);
-        var line = new StringBuilder();
-        foreach (var row in rows)
+
+        for (int i = 0; i < Columns; i++)
         {
-            line.Clear();
-            for (int i = 0; i < row.Length; i++)
+            if (i == Columns - 1)
             {
-                if (i > 0) line.Append(' ');
-                if (i == row.Length - 1) line.Append(row[i]);
-                else line.Append(row[i].PadRight(widths[i]));
+                output.Write(Header[i]);
+                break;
             }
-            output.WriteLine(line.ToString().TrimEnd());
+            output.Write(Header[i]);
+            output.WriteSpaces(widths[i] - Header[i].Length + 1);
+        }
+        output.WriteByte((byte)'\n');
+        for (int i = 0; i < connections.Count; i++)
+        {
+            var c = connections[i];
+            if (filter.Matches(c)) WriteRow(output, c, widths, endpoint);
         }
     }
 
-    private static string Endpoint(InetEndpoint e, bool wildcardPort = false)
+    private static void Measure(in Connection c, Span<int> widths, Span<byte> scratch)
+    {
+        var s = c.Socket;
+        Widen(widths, 1, StateName(s).Length);
+        Widen(widths, 2, Digits(s.ReceiveQueue));
+        Widen(widths, 3, Digits(s.SendQueue));
+        Widen(widths, 4, FormatEndpoint(s.Local, false, scratch));
+        Widen(widths, 5, FormatEndpoint(s.Remote, true, scratch));
+        Widen(widths, 6, c.Interface.Length);
+        Widen(widths, 8, c.Netns.Inode == 0 ? 1 : Digits(c.Netns.Inode));
+        Widen(widths, 9, ContainerName(c)?.Length ?? 1);
+        Widen(widths, 10, ConnectionsJsonWriter.Unit(c)?.Length ?? 1);
+    }
+
+    private static void Widen(Span<int> widths, int column, int width)
+    {
+        if (width > widths[column]) widths[column] = width;
+    }
+
+    private static void WriteRow(BufferedUtf8Output o, in Connection c, ReadOnlySpan<int> widths, Span<byte> scratch)
+    {
+        var s = c.Socket;
+        Cell(o, s.Protocol == SocketProtocol.Tcp ? "tcp"u8 : "udp"u8, widths[0]);
+        Cell(o, StateName(s), widths[1]);
+        Number(o, s.ReceiveQueue, widths[2]);
+        Number(o, s.SendQueue, widths[3]);
+        Cell(o, scratch[..FormatEndpoint(s.Local, false, scratch)], widths[4]);
+        Cell(o, scratch[..FormatEndpoint(s.Remote, true, scratch)], widths[5]);
+        Cell(o, c.Interface, widths[6]);
+        Cell(o, DirectionName(c.Direction), widths[7]);
+        if (c.Netns.Inode == 0) Cell(o, "-"u8, widths[8]);
+        else Number(o, c.Netns.Inode, widths[8]);
+        Cell(o, ContainerName(c) ?? "-", widths[9]);
+        Cell(o, ConnectionsJsonWriter.Unit(c) ?? "-", widths[10]);
+        WriteProcesses(o, c);
+        o.WriteByte((byte)'\n');
+    }
+
+    private static void Cell(BufferedUtf8Output o, ReadOnlySpan<byte> ascii, int width)
+    {
+        o.Write(ascii);
+        o.WriteSpaces(width - ascii.Length + 1);
+    }
+
+    private static void Cell(BufferedUtf8Output o, string text, int width)
+    {
+        o.Write(text);
+        o.WriteSpaces(width - text.Length + 1);
+    }
+
+    private static void Number(BufferedUtf8Output o, ulong value, int width)
+    {
+        o.Write(value);
+        o.WriteSpaces(width - Digits(value) + 1);
+    }
+
+    private static ReadOnlySpan<byte> StateName(in SocketRecord s) => s.State switch
+    {
+        SocketState.Established => "ESTABLISHED"u8,
+        SocketState.SynSent => "SYN_SENT"u8,
+        SocketState.SynRecv => "SYN_RECV"u8,
+        SocketState.FinWait1 => "FIN_WAIT1"u8,
+        SocketState.FinWait2 => "FIN_WAIT2"u8,
+        SocketState.TimeWait => "TIME_WAIT"u8,
+        SocketState.Close => s.Protocol == SocketProtocol.Udp ? "UNCONN"u8 : "CLOSE"u8,
+        SocketState.CloseWait => "CLOSE_WAIT"u8,
+        SocketState.LastAck => "LAST_ACK"u8,
+        SocketState.Listen => "LISTEN"u8,
+        SocketState.Closing => "CLOSING"u8,
+        SocketState.NewSynRecv => "NEW_SYN_RECV"u8,
+        _ => "UNKNOWN"u8,
+    };
+
+    private static ReadOnlySpan<byte> DirectionName(Direction d) => d switch
+    {
+        Direction.Listen => "listen"u8,
+        Direction.Incoming => "incoming"u8,
+        Direction.Outgoing => "outgoing"u8,
+        _ => "unknown"u8,
+    };
+
+    /// <summary>The socket's container as a person reads it: its name, else the short id of the socket's or the first owner's container.</summary>
+    internal static string? ContainerName(in Connection c) =>
+        c.Container?.DisplayName ?? (c.Owners.Count > 0 && c.Owners[0].Container is { } id ? (id.Length > 12 ? id[..12] : id) : null);
+
+    /// <summary><c>a.b.c.d:port</c>, <c>[v6]:port</c>, <c>*:port</c> for a wildcard address, <c>*</c> for a peer's port 0.</summary>
+    internal static int FormatEndpoint(InetEndpoint e, bool wildcardPort, Span<byte> destination)
     {
         var address = e.Address.Normalize();
-        var host = address.IsUnspecified ? "*" : address.Family == IpFamily.IPv6 ? $"[{address}]" : address.ToString();
-        var port = wildcardPort && e.Port == 0 ? "*" : e.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return $"{host}:{port}";
-    }
-
-    private static string Processes(in Connection c)
-    {
-        if (c.Owners.Count == 0) return c.Socket.Inode == 0 ? "unowned" : "-";
-        // Printable: comm is 15 arbitrary bytes; control characters would break the table.
-        return string.Join(',', c.Owners.Select(p => $"\"{Printable(p.Name)}\"(pid={p.Pid})"));
-    }
-
-    private static string Printable(string name)
-    {
-        var sb = new StringBuilder(name.Length);
-        foreach (char ch in name)
+        int at;
+        if (address.IsUnspecified)
         {
-            if (ch == '"' || ch == '\\') sb.Append('\\').Append(ch);
-            else if (char.IsControl(ch)) sb.Append("\\x").Append(((int)ch).ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
-            else sb.Append(ch);
+            destination[0] = (byte)'*';
+            at = 1;
         }
-        return sb.ToString();
+        else if (address.Family == IpFamily.IPv6)
+        {
+            destination[0] = (byte)'[';
+            at = 1 + InetAddressText.Format(address, destination[1..]);
+            destination[at++] = (byte)']';
+        }
+        else
+        {
+            at = InetAddressText.Format(address, destination);
+        }
+        destination[at++] = (byte)':';
+        if (wildcardPort && e.Port == 0)
+        {
+            destination[at++] = (byte)'*';
+        }
+        else
+        {
+            Utf8Formatter.TryFormat(e.Port, destination[at..], out int written);
+            at += written;
+        }
+        return at;
     }
 
-    private static string ShortId(string? id) => id is null ? "-" : id.Length > 12 ? id[..12] : id;
+    private static void WriteProcesses(BufferedUtf8Output o, in Connection c)
+    {
+        var owners = c.Owners;
+        if (owners.Count == 0)
+        {
+            o.Write(c.Socket.Inode == 0 ? "unowned"u8 : "-"u8);
+            return;
+        }
+        for (int i = 0; i < owners.Count; i++)
+        {
+            if (i > 0) o.WriteByte((byte)',');
+            o.WriteByte((byte)'"');
+            WritePrintable(o, owners[i].Name);
+            o.Write("\"(pid="u8);
+            o.Write((ulong)owners[i].Pid);
+            o.WriteByte((byte)')');
+        }
+    }
+
+    /// <summary>comm is 15 arbitrary bytes: quotes and backslashes escaped, control characters
+    /// as <c>\xNN</c>, so a name can neither break the line nor fake another column.</summary>
+    internal static void WritePrintable(BufferedUtf8Output o, string name)
+    {
+        Span<byte> rune = stackalloc byte[4];
+        foreach (var r in name.EnumerateRunes())
+        {
+            if (r.Value is '"' or '\\')
+            {
+                o.WriteByte((byte)'\\');
+                o.WriteByte((byte)r.Value);
+            }
+            else if (Rune.IsControl(r))
+            {
+                o.Write("\\x"u8);
+                WriteHexByte(o, r.Value);
+            }
+            else if (r.IsAscii)
+            {
+                o.WriteByte((byte)r.Value);
+            }
+            else
+            {
+                o.Write(rune[..r.EncodeToUtf8(rune)]);
+            }
+        }
+    }
+
+    private static void WriteHexByte(BufferedUtf8Output o, int value)
+    {
+        // C0 and C1 controls: one byte's worth (C1 is U+0080-U+009F).
+        const string Hex = "0123456789abcdef";
+        o.WriteByte((byte)Hex[(value >> 4) & 0xF]);
+        o.WriteByte((byte)Hex[value & 0xF]);
+    }
+
+    internal static int Digits(ulong value)
+    {
+        int n = 1;
+        while (value >= 10)
+        {
+            value /= 10;
+            n++;
+        }
+        return n;
+    }
 }

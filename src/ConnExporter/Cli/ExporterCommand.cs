@@ -36,9 +36,14 @@ public static class ExporterCommand
             Sockets = passed.Sockets,
             Scrapes = scrapes,
             WebConfigFile = flags.GetString(ExporterFlags.WebConfigFile),
+            Ui = !flags.GetBool(ExporterFlags.DisableUi),
         };
         var procfs = CommonFlags.ProcfsRoot(flags);
-        var options = InventoryOptionsFor(views, flags.GetString(CommonFlags.Source)!, procfs);
+        var options = InventoryOptionsFor(views, flags.GetString(CommonFlags.Source)!, procfs) with
+        {
+            NamespaceRead = CommonFlags.NamespaceRead(flags),
+            Rootfs = CommonFlags.Rootfs(flags),
+        };
 
         using var loggers = CommonFlags.CreateLoggerFactory(flags);
         var logger = loggers.CreateLogger("exporter");
@@ -116,7 +121,8 @@ public static class ExporterCommand
         ProcfsRoot: procfs,
         ResolveOwners: views.Any(v => v.NeedsOwners),
         WatchInterfaces: true,
-        TcpInfo: views.Any(v => v.NeedsTcpInfo));
+        TcpInfo: views.Any(v => v.NeedsTcpInfo),
+        Namespaces: views.Any(v => v is NetnsView) ? NamespaceSelection.All : NamespaceSelection.HostOnly);
 
     /// <summary>
     /// The first successful collection makes the exporter ready (READY=1); a failure is logged

@@ -11,6 +11,7 @@ public static class ExporterFlags
     public const string SystemdSocket = "web.systemd-socket";
     public const string WebConfigFile = "web.config.file";
     public const string DisableExporterMetrics = "web.disable-exporter-metrics";
+    public const string DisableUi = "web.disable-ui";
     public const string DisableDefaults = "collector.disable-defaults";
     public const string ProcessesMaxSeries = "collector.processes.max-series";
     public const string PeersMaxSeries = "collector.peers.max-series";
@@ -20,6 +21,7 @@ public static class ExporterFlags
     public const string ConnectionsIncludeTimeWait = "collector.connections.include-time-wait";
     public const string EbpfPerPid = "collector.ebpf.per-pid";
     public const string EbpfMaxSeries = "collector.ebpf.max-series";
+    public const string NetnsMaxSeries = "collector.netns.max-series";
 
     /// <summary>The collectors, for flag registration; their defaults live on the views.</summary>
     public static readonly (string Name, bool Default, string Description)[] Collectors =
@@ -31,6 +33,7 @@ public static class ExporterFlags
         ("peers", true, "Established connections per direction, process, peer and service port (conn_peers)."),
         ("tcpinfo", true, "TCP RTT histogram, retransmits and bytes in flight per process (conn_tcp_*; netlink source)."),
         ("ebpf", true, "TCP connect outcomes and latency per process and unit, accepts per port, from a kernel tracepoint (conn_tcp_connects_total, conn_tcp_connect_duration_seconds, conn_tcp_accepts_total; needs CAP_BPF and CAP_PERFMON, kernel 5.8+ with BTF)."),
+        ("netns", true, "Read every network namespace (containers, pods, ip netns): the other collectors gain container, pod and namespace labels; conn_container_sockets (needs CAP_SYS_PTRACE to find other users' namespaces)."),
         ("connections", false, "One series per socket as the original exporter had it (network_connections_info)."),
     ];
 
@@ -42,6 +45,7 @@ public static class ExporterFlags
         flags.Add(new Flag(TelemetryPath, "Path under which to expose metrics.", "/metrics", placeholder: "PATH"));
         flags.Add(new Flag(MaxRequests, "Maximum number of parallel scrape requests; 503 beyond. 0 disables the limit.", "40", placeholder: "N"));
         flags.Add(new Flag(WebConfigFile, "Path to a configuration file that can enable TLS or authentication (exporter-toolkit's web config format; see SECURITY.md).", placeholder: "FILE"));
+        flags.Add(new Flag(DisableUi, "Serve neither the /connections page nor /api/v1/connections (the socket table as JSON).", "false", isBool: true));
         flags.Add(new Flag(DisableExporterMetrics, "Exclude metrics about the exporter itself (process_*, conn_exporter_build_info, conn_exporter_scrapes_total).", "false", isBool: true));
         foreach (var (name, enabled, description) in Collectors)
             flags.Add(new Flag($"collector.{name}", $"Enable the {name} collector: {description}", enabled ? "true" : "false", isBool: true));
@@ -53,6 +57,7 @@ public static class ExporterFlags
         flags.Add(new Flag(ConnectionsMaxSeries, "Most network_connections_info series.", "10000", placeholder: "N"));
         flags.Add(new Flag(ConnectionsIncludeTimeWait, "Include TIME_WAIT sockets in network_connections_info.", "false", isBool: true));
         flags.Add(new Flag(EbpfPerPid, "Also export the original monitor's tcp_connects_by_pid{pid,comm} (one series per process: opt-in cardinality).", "false", isBool: true));
+        flags.Add(new Flag(NetnsMaxSeries, "Most conn_container_sockets series; the rest fold into container=\"other\".", "1000", placeholder: "N"));
         flags.Add(new Flag(EbpfMaxSeries, "Most series per eBPF family; the rest fold into process=\"other\" or port=\"other\".", "500", placeholder: "N"));
         CommonFlags.Register(flags);
         return flags;
@@ -77,6 +82,7 @@ public static class ExporterFlags
             new PeersView(flags.GetInt(PeersMaxSeries, 1), NamedNetwork.ParseList(flags.GetAll(PeersNetworks), PeersNetworks), dropped),
             new TcpHealthView(flags.GetInt(TcpInfoMaxSeries, 1), dropped),
             new ConnectionsView(flags.GetInt(ConnectionsMaxSeries, 1), flags.GetBool(ConnectionsIncludeTimeWait), dropped),
+            new NetnsView(flags.GetInt(NetnsMaxSeries, 1), dropped),
         };
         return all.Where(v => IsEnabled(flags, v.Name, v.EnabledByDefault)).ToList();
     }

@@ -13,9 +13,9 @@ namespace ConnExporter.Inventory;
 /// <param name="PodNamespace">The Kubernetes namespace of <paramref name="Pod"/>.</param>
 public sealed record ContainerIdentity(string Id, string? Name = null, string? Pod = null, string? PodNamespace = null)
 {
+    /// <summary>The first 12 characters of the id, as <c>docker ps</c> shows it.</summary>
+    public string ShortId { get; } = Id.Length > 12 ? Id[..12] : Id;
+
     /// <summary>What a person reads in a label or column: the name, else the short id.</summary>
     public string DisplayName => Name ?? ShortId;
-
-    /// <summary>The first 12 characters of the id, as <c>docker ps</c> shows it.</summary>
-    public string ShortId => Id.Length > 12 ? Id[..12] : Id;
 }

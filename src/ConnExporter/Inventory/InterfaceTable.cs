@@ -104,6 +104,54 @@ public sealed class InterfaceTable
         return new InterfaceTable(byIndex, byAddress, byLinkLocal) { ReadWithoutNetlink = true };
     }
 
+    /// <summary>
+    /// Another namespace's table from its member process's procfs view alone (<c>/proc/&lt;pid&gt;/net</c>,
+    /// world-readable), without entering it: names from <c>dev</c>, IPv6 addresses with their
+    /// indexes from <c>if_inet6</c>, IPv4 addresses from <c>fib_trie</c>, named by the most
+    /// specific route of <c>route</c> that covers them.
+    /// </summary>
+    /// <exception cref="IOException">The directory went away (the process exited).</exception>
+    internal static InterfaceTable FromProcNet(string procNet)
+    {
+        var byIndex = new Dictionary<int, string>();
+        var byAddress = new Dictionary<InetAddress, string>();
+        var byLinkLocal = new Dictionary<(InetAddress, int), string>();
+
+        var v6 = new List<InterfaceAddress>();
+        if (ReadIfPresent(Path.Combine(procNet, "if_inet6")) is { } ifInet6) ProcNetIfInet6.Parse(ifInet6, v6);
+        foreach (var a in v6)
+        {
+            if (a.Index > 0) byIndex.TryAdd(a.Index, a.Name);
+            Add(byAddress, byLinkLocal, a.Name, a.Index, a.Address);
+        }
+
+        var local = new List<uint>();
+        ProcNetFibTrie.ParseLocalAddresses(File.ReadAllBytes(Path.Combine(procNet, "fib_trie")), local);
+        var routes = new List<ProcNetRoute.Route>();
+        ProcNetRoute.Parse(File.ReadAllBytes(Path.Combine(procNet, "route")), routes);
+        Span<byte> bytes = stackalloc byte[4];
+        foreach (uint address in local)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bytes, address);
+            var inet = InetAddress.FromIPv4(bytes);
+            if (inet.IsLoopback) continue; // 127/8 is always lo
+            if (ProcNetRoute.InterfaceFor(routes, address) is { } name) Add(byAddress, byLinkLocal, name, 0, inet);
+        }
+        return new InterfaceTable(byIndex, byAddress, byLinkLocal) { ReadWithoutNetlink = true };
+    }
+
+    private static byte[]? ReadIfPresent(string path)
+    {
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (FileNotFoundException)
+        {
+            return null; // IPv6 disabled in that namespace
+        }
+    }
+
     private static void Add(Dictionary<InetAddress, string> byAddress, Dictionary<(InetAddress, int), string> byLinkLocal,
         string name, int scope, InetAddress address)
     {

@@ -1,5 +1,7 @@
 using System.Net.NetworkInformation;
 using System.Runtime.InteropServices;
+using ConnExporter.Inventory.Containers;
+using ConnExporter.Kernel.Namespaces;
 using ConnExporter.Kernel.Netlink;
 using ConnExporter.Kernel.ProcFs;
 using Microsoft.Extensions.Logging;
@@ -13,7 +15,7 @@ namespace ConnExporter.Inventory;
 /// </summary>
 /// <remarks>Each snapshot owns the record list its source filled (sized from
 /// /proc/net/sockstat, so it is allocated once, not grown), the parallel tcp_info list when
-/// <see cref="InventoryOptions.TcpInfo"/> asked for one, and a 24-byte enrichment per socket;
+/// <see cref="InventoryOptions.TcpInfo"/> asked for one, and a 40-byte enrichment per socket;
 /// nothing per socket is copied or kept here between collections but the dedupe and inode sets.</remarks>
 public sealed class InventoryCollector : IDisposable
 {
@@ -32,6 +34,19 @@ public sealed class InventoryCollector : IDisposable
     private readonly bool _pollInterfaces;
     private bool _warnedNoNetlinkInterfaces;
 
+    // Other namespaces: null when only the host's is read.
+    private readonly NamespaceDiscovery? _discovery;
+    private readonly NamespaceSources? _namespaceSources;
+    private readonly NamespaceIdentities? _namespaceIdentities;
+    private readonly ContainerDirectory _containers;
+    private readonly List<SocketRecord> _scratch = [];
+    private readonly List<TcpHealth?> _scratchTcp = [];
+    private readonly Dictionary<ProcessInfo, ContainerIdentity?> _ownerContainers = new(ReferenceEqualityComparer.Instance);
+    private readonly NamespaceReadFailures _failures = new();
+    private ulong _hostInode;
+    private bool _warnedDiscoveryDenied;
+    private bool _warnedUnreadable;
+
     public InventoryCollector(InventoryOptions options, ILogger logger)
         : this(options, logger, source: null)
     {
@@ -46,6 +61,14 @@ public sealed class InventoryCollector : IDisposable
         _procNet = Path.Combine(options.ProcfsRoot, "net");
         _source = source ?? (options.Source == SocketSources.Procfs ? CreateProcfsSource() : new SockDiagSource(options.TcpInfo));
         _owners = options.ResolveOwners ? new ProcessResolver(options.ProcfsRoot, logger) : null;
+        _containers = new ContainerDirectory(options.Rootfs);
+        if (options.NamespaceSelection.ReadsOtherNamespaces)
+        {
+            _discovery = new NamespaceDiscovery(options.ProcfsRoot, options.Rootfs);
+            _namespaceSources = new NamespaceSources(options.ProcfsRoot, options.NamespaceRead, options.TcpInfo, logger);
+            _namespaceIdentities = new NamespaceIdentities(options.ProcfsRoot, _containers);
+            _hostInode = _discovery.HostInode();
+        }
         if (options.WatchInterfaces)
         {
             _watchingInterfaces = WatchInterfaces();
@@ -66,11 +89,6 @@ public sealed class InventoryCollector : IDisposable
         if (tcp is not null && tcp.Count != records.Count)
             throw new InvalidOperationException($"socket source {_source.Name} returned {tcp.Count} tcp_info entries for {records.Count} sockets");
         int duplicates = Deduplicate(records, tcp);
-        // The snapshot keeps these lists until the next one replaces them: a hint far off (sockets
-        // closed since sockstat was read, or a list that had to grow) must not stay allocated.
-        TrimIfOversized(records);
-        if (tcp is not null) TrimIfOversized(tcp);
-        var sockets = CollectionsMarshal.AsSpan(records);
 
         // Without change notifications (netlink refused) the table is re-read every time: a
         // few system calls and one small procfs file.
@@ -85,6 +103,22 @@ public sealed class InventoryCollector : IDisposable
             }
         }
 
+        var host = _namespaceIdentities?.HostNamespace(_hostInode) ?? NetworkNamespace.Host;
+        var ranges = new List<NamespaceRange>(1) { new(host, 0, records.Count, _interfaces) };
+        int scanned = 1;
+        if (_discovery is not null)
+        {
+            var others = ReadOtherNamespaces(records, tcp, ranges, ref read, ref duplicates);
+            scanned += others;
+        }
+
+        // The snapshot keeps these lists until the next one replaces them: a hint far off (sockets
+        // closed since sockstat was read, or a list that had to grow) must not stay allocated.
+        TrimIfOversized(records);
+        if (tcp is not null) TrimIfOversized(tcp);
+        var sockets = CollectionsMarshal.AsSpan(records);
+
+        // One walk of /proc/<pid>/fd for every namespace: socket inodes are unique host-wide.
         SocketOwners? owners = null;
         if (_owners is not null)
         {
@@ -96,18 +130,24 @@ public sealed class InventoryCollector : IDisposable
             TrimIfOversized(_inodes, sockets.Length);
         }
 
-        _directions.Reset(sockets);
         var enrichment = new SocketEnrichment[sockets.Length];
         int unknownInterfaces = 0;
-        for (int i = 0; i < sockets.Length; i++)
+        _ownerContainers.Clear();
+        foreach (var range in ranges)
         {
-            ref readonly var r = ref sockets[i];
-            var iface = _interfaces.Resolve(r);
-            if (ReferenceEquals(iface, InterfaceTable.Unknown)) unknownInterfaces++;
-            enrichment[i] = new SocketEnrichment(
-                iface,
-                owners is null || r.Inode == 0 ? [] : owners.Get(r.Inode),
-                _directions.Classify(r));
+            // Direction is decided per namespace: a port listening in one says nothing of another.
+            var span = sockets.Slice(range.Start, range.Count);
+            _directions.Reset(span);
+            var ns = range.Namespace.IsHost && range.Namespace.Inode == 0 ? null : range.Namespace;
+            for (int i = range.Start; i < range.Start + range.Count; i++)
+            {
+                ref readonly var r = ref sockets[i];
+                var iface = range.Interfaces.Resolve(r);
+                if (ReferenceEquals(iface, InterfaceTable.Unknown)) unknownInterfaces++;
+                var socketOwners = owners is null || r.Inode == 0 ? [] : owners.Get(r.Inode);
+                var container = socketOwners.Count > 0 ? ContainerOf(socketOwners[0]) ?? range.Namespace.Container : range.Namespace.Container;
+                enrichment[i] = new SocketEnrichment(iface, socketOwners, _directions.Classify(r), ns, container);
+            }
         }
 
         if (read.Malformed > 0)
@@ -115,9 +155,103 @@ public sealed class InventoryCollector : IDisposable
                 read.Malformed, _source.Name, read.FirstProblem);
 
         var stats = new SnapshotStats(_source.Name, read.Malformed, duplicates, unknownInterfaces,
-            owners is not null, owners?.ProcessesDenied ?? 0);
-        return new Snapshot(new SnapshotConnections(records, tcp, enrichment), stats, DateTimeOffset.UtcNow);
+            owners is not null, owners?.ProcessesDenied ?? 0)
+        {
+            NamespacesScanned = scanned,
+            NamespaceReadFailures = _failures.Totals,
+            OtherNamespacesSource = _namespaceSources is null ? null : _namespaceSources.UsesNetlink ? SocketSources.Netlink : SocketSources.Procfs,
+        };
+        var namespaces = ranges.Select(r => r.Namespace).ToArray();
+        return new Snapshot(new SnapshotConnections(records, tcp, enrichment), stats, DateTimeOffset.UtcNow, namespaces);
     }
+
+    /// <summary>
+    /// Discovers the other namespaces and appends each one's deduplicated sockets after the host's,
+    /// recording where each begins. A namespace that vanished during its read is a clean miss,
+    /// counted; one that cannot be read at all (no process and no setns) is counted too.
+    /// </summary>
+    /// <returns>How many namespaces besides the host's were read.</returns>
+    private int ReadOtherNamespaces(List<SocketRecord> records, List<TcpHealth?>? tcp, List<NamespaceRange> ranges,
+        ref SourceReadResult read, ref int duplicates)
+    {
+        var discovered = _discovery!.Discover();
+        if (_discovery.Denied > 0 && !_warnedDiscoveryDenied)
+        {
+            _warnedDiscoveryDenied = true;
+            _logger.LogWarning("Not allowed to read the ns/net link of {Count} processes: their network namespaces are not seen. Grant CAP_SYS_PTRACE to see every container's sockets", _discovery.Denied);
+        }
+        if (_hostInode == 0) _hostInode = _discovery.HostInode();
+        var selection = _options.NamespaceSelection;
+        _namespaceIdentities!.BeginCollection();
+        int scanned = 0;
+        foreach (var ns in discovered.Values.OrderBy(n => n.Inode))
+        {
+            if (ns.Inode == _hostInode) continue;
+            if (selection.Inode is { } wanted && ns.Inode != wanted) continue;
+            _scratch.Clear();
+            _scratchTcp.Clear();
+            var scratchTcp = tcp is null ? null : _scratchTcp;
+            InterfaceTable interfaces;
+            SourceReadResult result;
+            try
+            {
+                (result, interfaces) = _namespaceSources!.Read(ns, _options.Kinds, _scratch, scratchTcp);
+            }
+            catch (NamespaceUnreachableException e)
+            {
+                _failures.Add(e.IsRefusal ? NamespaceReadFailures.Unreadable : NamespaceReadFailures.Vanished);
+                if (e.IsRefusal && !_warnedUnreadable)
+                {
+                    _warnedUnreadable = true;
+                    _logger.LogWarning("network namespace {Inode} not read: {Reason}", ns.Inode, e.Message);
+                }
+                else
+                {
+                    _logger.LogDebug("network namespace {Inode} not read: {Reason}", ns.Inode, e.Message);
+                }
+                continue;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or NetlinkException)
+            {
+                _failures.Add(NamespaceReadFailures.Error);
+                _logger.LogWarning("network namespace {Inode} not read: {Reason}", ns.Inode, e.Message);
+                continue;
+            }
+            if (scratchTcp is not null && scratchTcp.Count != _scratch.Count)
+                throw new InvalidOperationException($"namespace {ns.Inode}: {scratchTcp.Count} tcp_info entries for {_scratch.Count} sockets");
+            var identity = _namespaceIdentities.Of(ns);
+            if (selection.Container is not null && !selection.Matches(identity, null) && !AnyOwnerMightMatch(identity))
+                continue;
+            duplicates += Deduplicate(_scratch, scratchTcp);
+            read = read.Add(result);
+            ranges.Add(new NamespaceRange(identity, records.Count, _scratch.Count, interfaces));
+            records.AddRange(_scratch);
+            tcp?.AddRange(_scratchTcp);
+            scanned++;
+        }
+        _namespaceIdentities.EndCollection();
+        // A namespace with a burst of sockets must not pin that memory until the next one.
+        _scratch.Clear();
+        _scratchTcp.Clear();
+        if (_scratch.Capacity > 4096) _scratch.TrimExcess();
+        if (_scratchTcp.Capacity > 4096) _scratchTcp.TrimExcess();
+        return scanned;
+    }
+
+    /// <summary>A pod's sockets may belong to a named app container even when the namespace's own
+    /// identity is the unnamed sandbox: keep pod namespaces for the per-socket filter.</summary>
+    private static bool AnyOwnerMightMatch(NetworkNamespace ns) => ns.Container is { Pod: not null };
+
+    private ContainerIdentity? ContainerOf(ProcessInfo owner)
+    {
+        if (owner.Container is null) return null;
+        ref var cached = ref CollectionsMarshal.GetValueRefOrAddDefault(_ownerContainers, owner, out bool exists);
+        if (!exists) cached = _containers.Lookup(owner.Container, owner.PodUid);
+        return cached;
+    }
+
+    /// <summary>Where one namespace's sockets sit in the snapshot's record list, and its interfaces.</summary>
+    private readonly record struct NamespaceRange(NetworkNamespace Namespace, int Start, int Count, InterfaceTable Interfaces);
 
     /// <summary>
     /// How many records the next read will likely return, from the kernel's own counters of
@@ -229,6 +363,7 @@ public sealed class InventoryCollector : IDisposable
     public void Dispose()
     {
         if (_watchingInterfaces) NetworkChange.NetworkAddressChanged -= OnAddressChanged;
+        _namespaceSources?.Dispose();
     }
 
     /// <summary>A socket without a cookie (procfs): protocol, inode and 4-tuple.</summary>

@@ -9,6 +9,9 @@ namespace ConnExporter.Inventory;
 /// <param name="TcpInfo">Ask the netlink source for struct tcp_info of TCP sockets. It triples
 /// the bytes the kernel copies per socket, so the exporter asks only when a view reads it.</param>
 /// <param name="Namespaces">Which network namespaces are read; null is the host's alone.</param>
+/// <param name="NamespaceRead">How namespaces other than the host's are read.</param>
+/// <param name="Rootfs">The node's root (<c>--path.rootfs</c>): namespace pins and the container
+/// runtimes' and kubelet's files are looked up under it.</param>
 public sealed record InventoryOptions(
     string Source = SocketSources.Netlink,
     string ProcfsRoot = "/proc",
@@ -16,7 +19,9 @@ public sealed record InventoryOptions(
     bool ResolveOwners = true,
     bool WatchInterfaces = false,
     bool TcpInfo = true,
-    NamespaceSelection? Namespaces = null)
+    NamespaceSelection? Namespaces = null,
+    NamespaceReadPath NamespaceRead = NamespaceReadPath.Procfs,
+    string Rootfs = "/")
 {
     public NamespaceSelection NamespaceSelection => Namespaces ?? NamespaceSelection.HostOnly;
 }

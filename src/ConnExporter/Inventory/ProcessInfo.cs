@@ -11,4 +11,6 @@ namespace ConnExporter.Inventory;
 /// (kernel threads, or another user's process without privileges).</param>
 /// <param name="Unit">The innermost systemd unit of the process's cgroup, null when none.</param>
 /// <param name="Container">The container id found in the cgroup path, null outside containers.</param>
-public sealed record ProcessInfo(int Pid, ulong StartTime, string Name, string? Executable, string? Unit, string? Container);
+/// <param name="PodUid">The Kubernetes pod uid found in the cgroup path, null outside Kubernetes.</param>
+public sealed record ProcessInfo(int Pid, ulong StartTime, string Name, string? Executable, string? Unit, string? Container,
+    string? PodUid = null);

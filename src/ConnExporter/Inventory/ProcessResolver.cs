@@ -192,7 +192,7 @@ public sealed class ProcessResolver
             ? ProcPidCgroup.Parse(_file.AsSpan(0, cgroupLength))
             : default;
         var info = new ProcessInfo(pid, stat.StartTime, Encoding.UTF8.GetString(stat.Comm), executable,
-            cgroup.Unit, cgroup.Container);
+            cgroup.Unit, cgroup.Container, cgroup.PodUid);
         return new ProcessCacheEntry(info, stat.Comm);
     }
 

@@ -42,4 +42,16 @@ public sealed record SnapshotStats(
     int Duplicates,
     int UnknownInterfaces,
     bool OwnersResolved,
-    int ProcessesDenied);
+    int ProcessesDenied)
+{
+    /// <summary>Network namespaces read, the host's included.</summary>
+    public int NamespacesScanned { get; init; } = 1;
+
+    /// <summary>Namespaces not read since the collector started, in the order of
+    /// <c>NamespaceReadFailures.Reasons</c> (vanished, unreadable, error); empty when only the
+    /// host's namespace is read.</summary>
+    public IReadOnlyList<long> NamespaceReadFailures { get; init; } = [];
+
+    /// <summary>How the other namespaces were read (<c>netlink</c> or <c>procfs</c>); null when none is.</summary>
+    public string? OtherNamespacesSource { get; init; }
+}

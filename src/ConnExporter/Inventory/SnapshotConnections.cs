@@ -7,7 +7,7 @@ namespace ConnExporter.Inventory;
 /// The connections of a snapshot, stored as parallel arrays: the records the source read
 /// (owned, not copied), their tcp_info when it was asked for, and their compact
 /// <see cref="SocketEnrichment"/>. A <see cref="Connection"/> is assembled when read, so a
-/// snapshot of 40k sockets costs one record list and a 24-byte entry per socket (and 40 bytes of
+/// snapshot of 40k sockets costs one record list and a 40-byte entry per socket (and 40 bytes of
 /// tcp_info when asked) instead of a second, 152-byte copy of each.
 /// </summary>
 /// <remarks>Enumerate with <c>foreach</c> on this type (not through the interface) to use the
@@ -73,6 +73,23 @@ public sealed class SnapshotConnections : IReadOnlyList<Connection>
 
     /// <summary>The sockets alone, for views that need no enrichment.</summary>
     public ReadOnlySpan<SocketRecord> Sockets => CollectionsMarshal.AsSpan(_records);
+
+    /// <summary>The host namespace's sockets alone: a snapshot lists them first.</summary>
+    public ReadOnlySpan<SocketRecord> HostSockets => CollectionsMarshal.AsSpan(_records)[..HostCount];
+
+    /// <summary>How many of the first records are the host namespace's.</summary>
+    public int HostCount
+    {
+        get
+        {
+            if (_hostCount >= 0) return _hostCount;
+            int n = 0;
+            while (n < _enrichment.Length && (_enrichment[n].Namespace?.IsHost ?? true)) n++;
+            return _hostCount = n;
+        }
+    }
+
+    private int _hostCount = -1;
 
     /// <summary>Whether the snapshot keeps tcp_info at all (it was asked for, or given).</summary>
     internal bool HasTcpInfo => _tcp is not null;

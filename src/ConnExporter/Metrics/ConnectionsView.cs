@@ -63,6 +63,7 @@ public sealed class ConnectionsView : ISnapshotView
             writer.WriteLabel("protocol", LabelValues.Protocol(s.Protocol));
             writer.WriteLabel("direction", Directions.Name(c.Direction));
             writer.WriteLabel("process_name", LabelValues.Process(c));
+            ContainerLabels.Of(c).WriteTo(writer);
             writer.EndSample(1UL);
             written++;
         }

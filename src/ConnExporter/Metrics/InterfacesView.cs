@@ -16,8 +16,10 @@ public sealed class InterfacesView : ISnapshotView
     public void Write(Snapshot snapshot, ExpositionWriter writer)
     {
         var counts = new Dictionary<(string Interface, SocketProtocol Protocol, SocketState State), ulong>();
+        // The host's interfaces only: every container has its own eth0 and lo.
         foreach (var c in snapshot.Connections)
         {
+            if (!c.Netns.IsHost) continue;
             var key = (c.Interface, c.Socket.Protocol, c.Socket.State);
             counts[key] = counts.GetValueOrDefault(key) + 1;
         }

@@ -21,8 +21,8 @@ public sealed class ListenersView : ISnapshotView
 
     public void Write(Snapshot snapshot, ExpositionWriter writer)
     {
-        var info = new SortedSet<(string, string, string, ushort, string, string, string)>();
-        var queues = new Dictionary<(string Address, ushort Port), (ulong Queue, ulong Backlog)>();
+        var info = new HashSet<(ContainerLabels, string, string, string, ushort, string, string, string)>();
+        var queues = new Dictionary<(ContainerLabels Container, string Address, ushort Port), (ulong Queue, ulong Backlog)>();
         foreach (var c in snapshot.Connections)
         {
             var s = c.Socket;
@@ -30,12 +30,14 @@ public sealed class ListenersView : ISnapshotView
             bool udpBound = s.Protocol == SocketProtocol.Udp && s.State == SocketState.Close && s.Local.Port != 0;
             if (!tcpListener && !udpBound) continue;
             var address = s.Local.Address.Normalize().ToString();
+            var container = ContainerLabels.Of(c);
             // SO_REUSEPORT groups and forked listeners are one service: identical labels, one series.
-            info.Add((LabelValues.Protocol(s.Protocol), LabelValues.Family(s.Family), address, s.Local.Port,
+            // Each namespace has its own ports: a container's :80 is not the host's.
+            info.Add((container, LabelValues.Protocol(s.Protocol), LabelValues.Family(s.Family), address, s.Local.Port,
                 c.Interface, LabelValues.Process(c), LabelValues.Unit(c)));
             if (tcpListener)
             {
-                var key = (address, s.Local.Port);
+                var key = (container, address, s.Local.Port);
                 var (queue, backlog) = queues.GetValueOrDefault(key);
                 // For a listener the kernel reports the accept queue as rqueue and its limit as wqueue.
                 queues[key] = (queue + s.ReceiveQueue, backlog + s.SendQueue);
@@ -43,26 +45,39 @@ public sealed class ListenersView : ISnapshotView
         }
 
         writer.BeginFamily(ListenersInfo, "A listening TCP socket or bound unconnected UDP socket, with the first owning process and its systemd unit.", MetricType.Gauge);
-        foreach (var (protocol, family, address, port, iface, process, unit) in info)
+        var buffer = new LabelBuffer();
+        foreach (var (container, protocol, family, address, port, iface, process, unit) in info
+                     .OrderBy(i => i.Item1, Comparer<ContainerLabels>.Create(ContainerLabels.Compare))
+                     .ThenBy(i => i.Item2, StringComparer.Ordinal).ThenBy(i => i.Item3, StringComparer.Ordinal)
+                     .ThenBy(i => i.Item4, StringComparer.Ordinal).ThenBy(i => i.Item5)
+                     .ThenBy(i => i.Item6, StringComparer.Ordinal).ThenBy(i => i.Item7, StringComparer.Ordinal)
+                     .ThenBy(i => i.Item8, StringComparer.Ordinal))
         {
             writer.Sample(ListenersInfo,
+                container.Append(
                 [
                     new Label("protocol", protocol), new Label("family", family), new Label("address", address),
                     new Label("port", LabelValues.Port(port)), new Label("interface", iface),
                     new Label("process", process), new Label("unit", unit),
-                ],
+                ], ref buffer),
                 1UL);
         }
 
-        var ordered = queues.OrderBy(kv => kv.Key.Port).ThenBy(kv => kv.Key.Address, StringComparer.Ordinal).ToList();
+        var ordered = queues.OrderBy(kv => kv.Key.Container, Comparer<ContainerLabels>.Create(ContainerLabels.Compare))
+            .ThenBy(kv => kv.Key.Port).ThenBy(kv => kv.Key.Address, StringComparer.Ordinal).ToList();
         writer.BeginFamily(ListenQueue, "Connections waiting in a TCP listener's accept queue (summed over SO_REUSEPORT groups).", MetricType.Gauge);
-        foreach (var ((address, port), (queue, _)) in ordered)
-            writer.Sample(ListenQueue, [new Label("address", address), new Label("port", LabelValues.Port(port))], queue);
+        foreach (var ((container, address, port), (queue, _)) in ordered)
+            writer.Sample(ListenQueue, container.Append([new Label("address", address), new Label("port", LabelValues.Port(port))], ref buffer), queue);
 
-        // procfs does not show a listener's backlog limit; an absent series beats a false 0.
+        // procfs does not show a listener's backlog limit; an absent series beats a false 0. Other
+        // namespaces read through procfs have none either.
         if (snapshot.Stats.Source == SocketSources.Procfs) return;
+        bool othersHaveBacklog = snapshot.Stats.OtherNamespacesSource is null or SocketSources.Netlink;
         writer.BeginFamily(ListenBacklog, "The accept queue limit (listen backlog) of a TCP listener (summed over SO_REUSEPORT groups).", MetricType.Gauge);
-        foreach (var ((address, port), (_, backlog)) in ordered)
-            writer.Sample(ListenBacklog, [new Label("address", address), new Label("port", LabelValues.Port(port))], backlog);
+        foreach (var ((container, address, port), (_, backlog)) in ordered)
+        {
+            if (!container.IsHost && !othersHaveBacklog) continue;
+            writer.Sample(ListenBacklog, container.Append([new Label("address", address), new Label("port", LabelValues.Port(port))], ref buffer), backlog);
+        }
     }
 }

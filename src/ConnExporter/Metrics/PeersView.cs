@@ -26,7 +26,7 @@ public sealed class PeersView : ISnapshotView
     public bool EnabledByDefault => true;
     public bool NeedsOwners => true;
 
-    private readonly record struct Key(Direction Direction, string Process, string Unit, InetAddress Peer, string? Network, ushort Port, SocketProtocol Protocol);
+    private readonly record struct Key(ContainerLabels Container, Direction Direction, string Process, string Unit, InetAddress Peer, string? Network, ushort Port, SocketProtocol Protocol);
 
     public void Write(Snapshot snapshot, ExpositionWriter writer)
     {
@@ -48,24 +48,26 @@ public sealed class PeersView : ISnapshotView
                 }
             }
             var port = c.Direction == Direction.Incoming ? s.Local.Port : s.Remote.Port;
-            var key = new Key(c.Direction, LabelValues.Process(c), LabelValues.Unit(c), peer, network, port, s.Protocol);
+            var key = new Key(ContainerLabels.Of(c), c.Direction, LabelValues.Process(c), LabelValues.Unit(c), peer, network, port, s.Protocol);
             counts[key] = counts.GetValueOrDefault(key) + 1;
         }
 
-        var other = new Key(Direction.Unknown, SeriesCap.Other, SeriesCap.Other, default, SeriesCap.Other, 0, SocketProtocol.Tcp);
+        var other = new Key(ContainerLabels.Host, Direction.Unknown, SeriesCap.Other, SeriesCap.Other, default, SeriesCap.Other, 0, SocketProtocol.Tcp);
         var series = _cap.Apply(counts, v => v, other, (a, b) => a + b);
         writer.BeginFamily(Peers, "Established connections by direction, first owning process, unit, peer address (or the name given in --collector.peers.networks) and service port; ephemeral ports never appear. Capped by --collector.peers.max-series; the rest is one series with every label \"other\".", MetricType.Gauge);
-        foreach (var (key, count) in series.OrderBy(kv => kv.Key.Direction).ThenBy(kv => kv.Key.Process, StringComparer.Ordinal).ThenBy(kv => kv.Key.Port))
+        var buffer = new LabelBuffer();
+        foreach (var (key, count) in series.OrderBy(kv => kv.Key.Container, Comparer<ContainerLabels>.Create(ContainerLabels.Compare)).ThenBy(kv => kv.Key.Direction).ThenBy(kv => kv.Key.Process, StringComparer.Ordinal).ThenBy(kv => kv.Key.Port))
         {
             bool isOther = key == other;
             writer.Sample(Peers,
+                key.Container.Append(
                 [
                     new Label("direction", isOther ? SeriesCap.Other : Directions.Name(key.Direction)),
                     new Label("process", key.Process), new Label("unit", key.Unit),
                     new Label("peer_address", key.Network ?? key.Peer.ToString()),
                     new Label("port", isOther ? SeriesCap.Other : LabelValues.Port(key.Port)),
                     new Label("protocol", isOther ? SeriesCap.Other : LabelValues.Protocol(key.Protocol)),
-                ],
+                ], ref buffer),
                 count);
         }
     }

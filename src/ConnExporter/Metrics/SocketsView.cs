@@ -17,7 +17,7 @@ public sealed class SocketsView : ISnapshotView
     {
         // [protocol, family, state]: a fixed table, no dictionary, no allocation.
         Span<int> counts = stackalloc int[2 * 2 * 16];
-        foreach (ref readonly var s in snapshot.Connections.Sockets)
+        foreach (ref readonly var s in snapshot.Connections.HostSockets)
             counts[Index(s.Protocol, s.Family, s.State)]++;
 
         writer.BeginFamily(Sockets, "Sockets in the host's network namespace by protocol, address family and kernel state.", MetricType.Gauge);

@@ -48,12 +48,12 @@ public sealed class TcpHealthView : ISnapshotView
 
     public void Write(Snapshot snapshot, ExpositionWriter writer)
     {
-        var byProcess = new Dictionary<(string Process, string Unit), Health>();
+        var byProcess = new Dictionary<(ContainerLabels Container, string Process, string Unit), Health>();
         foreach (var c in snapshot.Connections)
         {
             var s = c.Socket;
             if (s.Protocol != SocketProtocol.Tcp || s.State != SocketState.Established || c.Tcp is not { } tcp) continue;
-            var key = (LabelValues.Process(c), LabelValues.Unit(c));
+            var key = (ContainerLabels.Of(c), LabelValues.Process(c), LabelValues.Unit(c));
             if (!byProcess.TryGetValue(key, out var h)) byProcess[key] = h = new Health();
             double rtt = tcp.RttMicros / 1e6;
             // Cumulative buckets: an observation counts in every bucket whose bound it is under.
@@ -63,19 +63,21 @@ public sealed class TcpHealthView : ISnapshotView
             h.Retransmits += tcp.Retransmits;
             h.InFlight += tcp.BytesInFlight;
         }
-        var series = _cap.Apply<(string Process, string Unit), Health>(byProcess, h => h.Count, (SeriesCap.Other, SeriesCap.Other), (a, b) => a.Merge(b));
-        var ordered = series.OrderBy(kv => kv.Key.Process, StringComparer.Ordinal).ThenBy(kv => kv.Key.Unit, StringComparer.Ordinal).ToList();
+        var series = _cap.Apply<(ContainerLabels Container, string Process, string Unit), Health>(byProcess, h => h.Count, (ContainerLabels.Host, SeriesCap.Other, SeriesCap.Other), (a, b) => a.Merge(b));
+        var ordered = series.OrderBy(kv => kv.Key.Container, Comparer<ContainerLabels>.Create(ContainerLabels.Compare))
+            .ThenBy(kv => kv.Key.Process, StringComparer.Ordinal).ThenBy(kv => kv.Key.Unit, StringComparer.Ordinal).ToList();
+        var buffer = new LabelBuffer();
 
         writer.BeginFamily(Rtt, "Smoothed round-trip times of established TCP sockets right now (a distribution over sockets, not over time), per first owning process and unit.", MetricType.Histogram);
-        foreach (var ((process, unit), h) in ordered)
-            writer.Histogram(Rtt, [new Label("process", process), new Label("unit", unit)], RttBuckets, h.Buckets, h.Sum, h.Count);
+        foreach (var ((container, process, unit), h) in ordered)
+            writer.Histogram(Rtt, container.Append([new Label("process", process), new Label("unit", unit)], ref buffer), RttBuckets, h.Buckets, h.Sum, h.Count);
 
         writer.BeginFamily(Retransmits, "Segments retransmitted over the lifetime of the currently established TCP sockets (tcpi_total_retrans summed; falls when sockets close).", MetricType.Gauge);
-        foreach (var ((process, unit), h) in ordered)
-            writer.Sample(Retransmits, [new Label("process", process), new Label("unit", unit)], h.Retransmits);
+        foreach (var ((container, process, unit), h) in ordered)
+            writer.Sample(Retransmits, container.Append([new Label("process", process), new Label("unit", unit)], ref buffer), h.Retransmits);
 
         writer.BeginFamily(InFlight, "Unacknowledged bytes in flight of established TCP sockets (tcpi_unacked × tcpi_snd_mss summed).", MetricType.Gauge);
-        foreach (var ((process, unit), h) in ordered)
-            writer.Sample(InFlight, [new Label("process", process), new Label("unit", unit)], h.InFlight);
+        foreach (var ((container, process, unit), h) in ordered)
+            writer.Sample(InFlight, container.Append([new Label("process", process), new Label("unit", unit)], ref buffer), h.InFlight);
     }
 }

@@ -35,6 +35,9 @@ public static class ExporterServer
 
         /// <summary>--web.config.file: TLS, basic auth, headers, rate limit; null for plain HTTP.</summary>
         public string? WebConfigFile { get; init; }
+
+        /// <summary>Serve the /connections page and /api/v1/connections (off: --web.disable-ui).</summary>
+        public bool Ui { get; init; } = true;
     }
 
     public static WebApplication Build(Settings settings, SharedCollection collection, ScrapeRenderer renderer,
@@ -83,7 +86,13 @@ public static class ExporterServer
             scrapes.Mark();
             return metrics.HandleAsync(context);
         }));
-        var landing = LandingPage.Render(settings.TelemetryPath.TrimStart('/'), renderer.Views);
+        if (settings.Ui)
+        {
+            var api = new ConnectionsApi(collection, settings.MaxRequests);
+            app.MapGet(ConnectionsApi.Path, (RequestDelegate)api.HandleAsync);
+            ConnectionsPage.Map(app);
+        }
+        var landing = LandingPage.Render(settings.TelemetryPath.TrimStart('/'), renderer.Views, settings.Ui);
         app.MapGet("/", (RequestDelegate)(context =>
         {
             context.Response.ContentType = "text/html; charset=utf-8";

@@ -26,7 +26,7 @@ public sealed partial class KubernetesDeploymentTests
         "--set", "serviceMonitor.enabled=true", "--set", "podMonitor.enabled=true",
         "--set", "webConfig.enabled=true", "--set", "webConfig.tls=true", "--set", "webConfig.basicAuth=true",
         "--set-json", """webConfig.config={"tls_server_config":{"cert_file":"/etc/conn-exporter/tls.crt","key_file":"/etc/conn-exporter/tls.key"},"basic_auth_users":{"prometheus":"$2y$10$abcdefghijklmnopqrstuu5Eq0yDjD2B8V9n0m4dYjKx6k1rXoQ2e"}}""",
-        "--set", "collectors.connections=true", "--set", "ebpf.perPid=true", "--set", "disableExporterMetrics=true",
+        "--set", "collectors.connections=true", "--set", "ebpf.perPid=true", "--set", "disableExporterMetrics=true", "--set", "disableUi=true",
         "--set-json", """peerNetworks=["office=10.0.0.0/8","ula=fd00::/8"]""", "--set-json", """extraArgs=["--collector.connections.include-time-wait"]""",
     ];
 
@@ -35,8 +35,11 @@ public sealed partial class KubernetesDeploymentTests
     {
         { "defaults", [], ["DAC_READ_SEARCH", "SYS_PTRACE", "BPF", "PERFMON"] },
         { "no eBPF", ["--set", "ebpf.enabled=false"], ["DAC_READ_SEARCH", "SYS_PTRACE"] },
-        { "no owners", ["--set", "owners.enabled=false"], ["BPF", "PERFMON"] },
-        { "neither", ["--set", "ebpf.enabled=false", "--set", "owners.enabled=false"], [] },
+        // The netns collector finds namespaces through /proc/<pid>/ns/net links: ptrace access.
+        { "no owners", ["--set", "owners.enabled=false"], ["SYS_PTRACE", "BPF", "PERFMON"] },
+        { "neither", ["--set", "ebpf.enabled=false", "--set", "owners.enabled=false"], ["SYS_PTRACE"] },
+        { "no owners, no netns", ["--set", "ebpf.enabled=false", "--set", "owners.enabled=false", "--set", "collectors.netns=false"], [] },
+        { "netns through netlink", ["--set", "netns.read=netlink"], ["DAC_READ_SEARCH", "SYS_PTRACE", "SYS_ADMIN", "BPF", "PERFMON"] },
         { "everything on", EverythingOn, ["DAC_READ_SEARCH", "SYS_PTRACE", "BPF", "PERFMON"] },
     };
 

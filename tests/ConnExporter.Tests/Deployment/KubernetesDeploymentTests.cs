@@ -16,7 +16,7 @@ namespace ConnExporter.Tests.Deployment;
 /// </summary>
 public sealed partial class KubernetesDeploymentTests
 {
-    private static readonly string[] ChartCollectors = ["sockets", "interfaces", "listeners", "processes", "peers", "tcpinfo", "connections"];
+    private static readonly string[] ChartCollectors = ["sockets", "interfaces", "listeners", "processes", "peers", "tcpinfo", "netns", "connections"];
 
     private static string Chart(params string[] parts) => DeploymentFiles.Path(["helm", "conn-exporter", .. parts]);
 
@@ -123,7 +123,7 @@ public sealed partial class KubernetesDeploymentTests
         var section = deployment[deployment.IndexOf("## Capabilities per collector", StringComparison.Ordinal)..];
         section = section[..section.IndexOf("\n\n", section.IndexOf("| ebpf", StringComparison.Ordinal), StringComparison.Ordinal)];
         var documented = Regex.Matches(section, @"CAP_([A-Z_]+)").Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
-        Assert.Equal(["BPF", "DAC_READ_SEARCH", "PERFMON", "SYS_PTRACE"], documented.Order());
+        Assert.Equal(["BPF", "DAC_READ_SEARCH", "PERFMON", "SYS_ADMIN", "SYS_PTRACE"], documented.Order());
 
         var helpers = File.ReadAllText(Chart("templates", "_helpers.tpl"));
         var chart = Regex.Matches(helpers, "\"(DAC_READ_SEARCH|SYS_PTRACE|BPF|PERFMON|[A-Z_]{3,})\"").Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
@@ -131,10 +131,12 @@ public sealed partial class KubernetesDeploymentTests
         // Owners bring DAC_READ_SEARCH and SYS_PTRACE, eBPF brings BPF and PERFMON.
         Assert.Matches(@"owners\.enabled \}\}\{\{ \$caps = concat \$caps \(list ""DAC_READ_SEARCH"" ""SYS_PTRACE""\)", helpers);
         Assert.Matches(@"ebpf\.enabled \}\}\{\{ \$caps = concat \$caps \(list ""BPF"" ""PERFMON""\)", helpers);
+        // SYS_ADMIN only when the netns collector is told to enter namespaces (netns.read=netlink).
+        Assert.Matches(@"\(eq \.Values\.netns\.read ""netlink""\) \}\}\{\{ \$caps = append \$caps ""SYS_ADMIN""", helpers);
 
         var security = Container().At("securityContext")!;
         Assert.Equal(["ALL"], security.Items("capabilities", "drop").Select(n => n.ToString()));
-        Assert.Equal(documented.Order(), security.Items("capabilities", "add").Select(n => n.ToString()).Order());
+        Assert.Equal(documented.Where(c => c != "SYS_ADMIN").Order(), security.Items("capabilities", "add").Select(n => n.ToString()).Order());
     }
 
     [Fact]
@@ -145,8 +147,9 @@ public sealed partial class KubernetesDeploymentTests
             Assert.DoesNotContain("/sys/kernel/tracing", text, StringComparison.Ordinal);
             Assert.DoesNotContain("/sys/kernel/debug", text, StringComparison.Ordinal);
             Assert.DoesNotContain("privileged: true", text, StringComparison.Ordinal);
-            Assert.DoesNotContain("SYS_ADMIN", text, StringComparison.Ordinal);
         }
+        // CAP_SYS_ADMIN is never granted by default: only netns.read=netlink asks for it.
+        Assert.DoesNotContain("SYS_ADMIN", Canonical(Container().At("securityContext")), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -193,9 +196,16 @@ public sealed partial class KubernetesDeploymentTests
         else args.Add("--no-collector.ebpf");
         foreach (var m in new[] { "processes", "peers", "tcpinfo", "connections" })
             args.Add($"--collector.{m}.max-series={v.Scalar("maxSeries", m)}");
+        if (v.Scalar("collectors", "netns") == "true")
+        {
+            args.Add($"--collector.netns.read={v.Scalar("netns", "read")}");
+            args.Add($"--collector.netns.max-series={v.Scalar("netns", "maxSeries")}");
+            args.Add("--path.rootfs=/host");
+        }
         args.AddRange(v.Items("peerNetworks").Select(n => $"--collector.peers.networks={n}"));
         if (v.Scalar("connectionsIncludeTimeWait") == "true") args.Add("--collector.connections.include-time-wait");
         if (v.Scalar("disableExporterMetrics") == "true") args.Add("--web.disable-exporter-metrics");
+        if (v.Scalar("disableUi") == "true") args.Add("--web.disable-ui");
         if (v.Scalar("webConfig", "enabled") == "true") args.Add("--web.config.file=/etc/conn-exporter/web-config.yml");
         args.Add($"--log.level={v.Scalar("log", "level")}");
         args.Add($"--log.format={v.Scalar("log", "format")}");
@@ -250,7 +260,9 @@ public sealed partial class KubernetesDeploymentTests
     /// </summary>
     private static void AssertTheExporterRunsWith(IEnumerable<string> manifestArgs)
     {
-        var args = manifestArgs.Where(a => !a.StartsWith("--web.listen-address=", StringComparison.Ordinal)).ToArray();
+        // Outside a pod there is no /host (the host paths' mount point): the node's root is /.
+        var args = manifestArgs.Where(a => !a.StartsWith("--web.listen-address=", StringComparison.Ordinal))
+            .Select(a => a == "--path.rootfs=/host" ? "--path.rootfs=/" : a).ToArray();
         using var ns = new TestNamespace("cxk");
         using var exporter = new RunningExporter(ns, 9811, args);
         using var health = JsonDocument.Parse(exporter.Curl("/health"));

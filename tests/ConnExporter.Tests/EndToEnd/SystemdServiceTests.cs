@@ -95,6 +95,35 @@ public sealed class SystemdServiceTests : IClassFixture<InstalledContainer>
         Assert.Equal("2", Field(status, "Seccomp:"));
     }
 
+    /// <summary>The shipped binary is Native AOT: no JIT, so the units deny writable executable
+    /// memory, and the running daemon, its eBPF collector included, works under it.</summary>
+    [RootTheory]
+    [InlineData(Service, 2.0)]
+    [InlineData("conn-exporter-inventory.service", 1.2)]
+    public void Native_executable_runs_with_memory_deny_write_execute(string unit, double most)
+    {
+        _c.Check($"systemctl start {unit}", TimeSpan.FromSeconds(90));
+        Assert.Equal("active", _c.Property(unit, "ActiveState"));
+        Assert.Equal("yes", _c.Property(unit, "MemoryDenyWriteExecute"));
+        var pid = _c.Property(unit, "MainPID");
+        Assert.Equal("/usr/lib/conn-exporter/conn-exporter", _c.Check($"readlink /proc/{pid}/exe").Trim());
+        var maps = _c.Check($"cat /proc/{pid}/maps");
+        Assert.DoesNotContain("libcoreclr", maps, StringComparison.Ordinal);
+        Assert.DoesNotContain(maps.Split('\n'), l => l.Split(' ') is [_, var perms, ..] && perms.Contains('w') && perms.Contains('x'));
+        var metrics = _c.Check("curl -sf http://127.0.0.1:9811/metrics");
+        Assert.Contains("conn_exporter_collector_success{collector=\"inventory\"} 1", metrics, StringComparison.Ordinal);
+        if (unit == Service)
+            Assert.Contains("conn_exporter_collector_success{collector=\"ebpf\"} 1", metrics, StringComparison.Ordinal);
+
+        // The exposure the running systemd (not the offline analysis) rates the unit at.
+        var security = _c.Check($"systemd-analyze security --no-pager {unit}");
+        var m = System.Text.RegularExpressions.Regex.Match(security, @"Overall exposure level for \S+: (\d+\.\d+)");
+        Assert.True(m.Success, security);
+        Assert.True(double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) <= most, security);
+        Assert.Contains("✓ MemoryDenyWriteExecute=", security, StringComparison.Ordinal);
+        Console.WriteLine($"{unit}: running exposure {m.Groups[1].Value}");
+    }
+
     [RootFact]
     public void Dynamic_user_reads_a_root_process_socket_owner_only_with_its_capabilities()
     {

@@ -62,9 +62,9 @@ public sealed partial class SystemdUnitFileTests
     }
 
     [Theory]
-    [InlineData("conn-exporter.service", 2.5)]
-    [InlineData("conn-exporter-inventory.service", 1.5)]
-    [InlineData("conn-exporter-root.service", 2.5)]
+    [InlineData("conn-exporter.service", 2.0)]
+    [InlineData("conn-exporter-inventory.service", 1.2)]
+    [InlineData("conn-exporter-root.service", 2.3)]
     public void Exposure_is_at_most(string unit, double most)
     {
         var r = HostCommand.Run("systemd-analyze", ["security", "--offline=true", "--no-pager", E2eEnvironment.Deploy("systemd", unit)]);

@@ -9,9 +9,20 @@ public sealed partial record SsRow(
     string RemoteAddress, int RemotePort, IReadOnlySet<int> Pids)
 {
     /// <summary>Runs ss in the namespace for one family and parses every row.</summary>
-    public static List<SsRow> Read(TestNamespace ns, string family)
+    public static List<SsRow> Read(TestNamespace ns, string family) =>
+        Parse(ns.Exec("ss", $"-H -tuanp {(family == "ipv4" ? "-4" : "-6")}"), family);
+
+    /// <summary>ss in the network namespace of process <paramref name="pid"/>
+    /// (<c>nsenter -t PID -n ss</c>, the ground truth for a container's sockets).</summary>
+    public static List<SsRow> ReadInside(int pid, string family) =>
+        Parse(TestNamespace.Run("nsenter", $"-t {pid} -n ss -H -tuanp {(family == "ipv4" ? "-4" : "-6")}"), family);
+
+    /// <summary>ss in a namespace pinned at <paramref name="pin"/> (no process needed).</summary>
+    public static List<SsRow> ReadPinned(string pin, string family) =>
+        Parse(TestNamespace.Run("nsenter", $"--net={pin} ss -H -tuanp {(family == "ipv4" ? "-4" : "-6")}"), family);
+
+    private static List<SsRow> Parse(string text, string family)
     {
-        var text = ns.Exec("ss", $"-H -tuanp {(family == "ipv4" ? "-4" : "-6")}");
         var rows = new List<SsRow>();
         foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {

@@ -19,7 +19,7 @@ public sealed class ConnectionsCommandTests(HostScenario scenario) : IClassFixtu
 
     private List<Row> Inventory(params string[] extra)
     {
-        var result = ExporterProcess.Run(scenario.Ns, ["connections", "--output", "json", .. extra]);
+        var result = ExporterProcess.Run(scenario.Ns, ["connections", "--output", "json", "--netns", "host", .. extra]);
         Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stderr}");
         using var doc = JsonDocument.Parse(result.Stdout);
         return doc.RootElement.EnumerateArray().Select(e => new Row(
@@ -141,7 +141,7 @@ public sealed class ConnectionsCommandTests(HostScenario scenario) : IClassFixtu
     [RootFact]
     public void TableOutputNamesProcessesAndUnowned()
     {
-        var result = ExporterProcess.Run(scenario.Ns, "connections");
+        var result = ExporterProcess.Run(scenario.Ns, "connections", "--netns", "host");
         Assert.Equal(0, result.ExitCode);
         var lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.StartsWith("Netid", lines[0], StringComparison.Ordinal);
@@ -154,7 +154,7 @@ public sealed class ConnectionsCommandTests(HostScenario scenario) : IClassFixtu
     [RootFact]
     public void JsonCarriesTcpInfoOfEstablishedTcpSocketsFromNetlink()
     {
-        var result = ExporterProcess.Run(scenario.Ns, ["connections", "--output", "json", "--protocol", "tcp", "--state", "ESTABLISHED"]);
+        var result = ExporterProcess.Run(scenario.Ns, ["connections", "--output", "json", "--netns", "host", "--protocol", "tcp", "--state", "ESTABLISHED"]);
         Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stderr}");
         using var doc = JsonDocument.Parse(result.Stdout);
         var established = doc.RootElement.EnumerateArray().ToList();
@@ -163,7 +163,7 @@ public sealed class ConnectionsCommandTests(HostScenario scenario) : IClassFixtu
             e.TryGetProperty("tcp_info", out var info) && info.GetProperty("rtt_us").GetUInt32() > 0,
             $"no tcp_info with an RTT: {e}"));
 
-        var procfs = ExporterProcess.Run(scenario.Ns, ["connections", "--output", "json", "--protocol", "tcp", "--collector.source", "procfs"]);
+        var procfs = ExporterProcess.Run(scenario.Ns, ["connections", "--output", "json", "--netns", "host", "--protocol", "tcp", "--collector.source", "procfs"]);
         using var plain = JsonDocument.Parse(procfs.Stdout);
         Assert.All(plain.RootElement.EnumerateArray(), e => Assert.False(e.TryGetProperty("tcp_info", out _), e.ToString()));
     }

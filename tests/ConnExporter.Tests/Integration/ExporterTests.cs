@@ -21,8 +21,10 @@ public sealed class ExporterFixture : IDisposable
     public ExporterFixture()
     {
         if (Scenario.Namespace is null) return;
+        // The scenario's namespace is this exporter's "host"; these tests compare it with ss there,
+        // so the other namespaces of the machine (netns collector, tested in NetworkNamespaceTests) stay out.
         Exporter = new RunningExporter(Scenario.Ns, Port, "--collector.connections", "--collector.connections.include-time-wait",
-            "--collector.peers.networks=tun=10.0.0.0/8");
+            "--collector.peers.networks=tun=10.0.0.0/8", "--no-collector.netns");
     }
 
     public void Dispose()
@@ -143,7 +145,7 @@ public sealed class ExporterTests(ExporterFixture fixture) : IClassFixture<Expor
     public void SeedMetricHasOneSeriesPerSocketWithoutTimeWait()
     {
         // A second exporter with the default: TIME_WAIT excluded.
-        using var defaults = new RunningExporter(Ns, ExporterFixture.Port + 1, "--collector.connections");
+        using var defaults = new RunningExporter(Ns, ExporterFixture.Port + 1, "--collector.connections", "--no-collector.netns");
         var info = defaults.Scrape().Where(s => s.Name == "network_connections_info"
             && !ExporterFixture.IsScrape(int.Parse(s["source_port"]), int.Parse(s["destination_port"]))).ToList();
         int expected = fixture.ScenarioSockets().Count(r => r.State != "TIME_WAIT");

@@ -43,11 +43,15 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/*
 Capabilities: owners need CAP_DAC_READ_SEARCH (list other users' /proc/<pid>/fd) and
-CAP_SYS_PTRACE (read the links in it); eBPF needs CAP_BPF and CAP_PERFMON (docs/deployment.md).
+CAP_SYS_PTRACE (read the links in it); eBPF needs CAP_BPF and CAP_PERFMON (docs/deployment.md);
+the netns collector needs CAP_SYS_PTRACE (read each process's /proc/<pid>/ns/net link) and, only
+with netns.read=netlink, CAP_SYS_ADMIN (setns into each pod's namespace).
 */}}
 {{- define "conn-exporter.capabilities" -}}
 {{- $caps := list }}
 {{- if .Values.owners.enabled }}{{ $caps = concat $caps (list "DAC_READ_SEARCH" "SYS_PTRACE") }}{{ end }}
+{{- if and .Values.collectors.netns (not .Values.owners.enabled) }}{{ $caps = append $caps "SYS_PTRACE" }}{{ end }}
+{{- if and .Values.collectors.netns (eq .Values.netns.read "netlink") }}{{ $caps = append $caps "SYS_ADMIN" }}{{ end }}
 {{- if .Values.ebpf.enabled }}{{ $caps = concat $caps (list "BPF" "PERFMON") }}{{ end }}
 {{- toJson $caps }}
 {{- end }}

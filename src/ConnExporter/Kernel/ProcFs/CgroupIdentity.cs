@@ -5,4 +5,6 @@ namespace ConnExporter.Kernel.ProcFs;
 /// <c>session-3.scope</c>, <c>docker-&lt;id&gt;.scope</c>); null when the path names none.</param>
 /// <param name="Container">The container id as the runtime spells it (64 hex digits for
 /// Docker, containerd and CRI-O); null outside containers.</param>
-internal readonly record struct CgroupIdentity(string? Unit, string? Container);
+/// <param name="PodUid">The Kubernetes pod uid of a <c>kubepods</c> path (dashes restored where
+/// the systemd cgroup driver wrote underscores); null outside Kubernetes.</param>
+internal readonly record struct CgroupIdentity(string? Unit, string? Container, string? PodUid = null);

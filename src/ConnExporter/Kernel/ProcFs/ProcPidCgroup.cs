@@ -69,7 +69,51 @@ internal static class ProcPidCgroup
                 container ??= ContainerOf(path);
         }
 
-        return new CgroupIdentity(primary is null ? null : UnitOf(primary), container);
+        string? podUid = PodUidOf(primary);
+        if (podUid is null && container is not null)
+        {
+            if (!ReferenceEquals(primary, unified)) podUid ??= PodUidOf(unified);
+            if (!ReferenceEquals(primary, systemd)) podUid ??= PodUidOf(systemd);
+            foreach (var path in controllers ?? [])
+                podUid ??= PodUidOf(path);
+        }
+        return new CgroupIdentity(primary is null ? null : UnitOf(primary), container, podUid);
+    }
+
+    /// <summary>
+    /// The pod uid in a kubelet cgroup path: the systemd driver's
+    /// <c>kubepods[-&lt;qos&gt;]-pod&lt;uid with _&gt;.slice</c> or the cgroupfs driver's
+    /// <c>/kubepods[/&lt;qos&gt;]/pod&lt;uid&gt;</c> (kubelet's pkg/kubelet/cm/cgroup_manager_linux.go).
+    /// </summary>
+    internal static string? PodUidOf(string? path)
+    {
+        if (path is null || !path.Contains("kubepods", StringComparison.Ordinal)) return null;
+        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        for (int i = parts.Length - 1; i >= 0; i--)
+        {
+            var part = parts[i];
+            if (part.StartsWith("kubepods", StringComparison.Ordinal) && part.EndsWith(SliceSuffix, StringComparison.Ordinal))
+            {
+                int pod = part.LastIndexOf("-pod", StringComparison.Ordinal);
+                if (pod < 0) continue;
+                var uid = part[(pod + 4)..^SliceSuffix.Length];
+                if (IsPodUid(uid)) return uid.Replace('_', '-');
+            }
+            else if (part.StartsWith("pod", StringComparison.Ordinal) && i > 0
+                && Array.IndexOf(parts, "kubepods", 0, i) >= 0 && IsPodUid(part[3..]))
+            {
+                return part[3..];
+            }
+        }
+        return null;
+    }
+
+    private static bool IsPodUid(string uid)
+    {
+        if (uid.Length is < 32 or > 36) return false;
+        foreach (char c in uid)
+            if (!char.IsAsciiHexDigitLower(c) && c is not ('-' or '_')) return false;
+        return true;
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using ConnExporter.Inventory;
 using ConnExporter.Kernel.ProcFs;
 using ConnExporter.Tests.Infrastructure;
 
@@ -18,6 +19,27 @@ public class ProcNetSockStatTests
     {
         Assert.Equal(new ProcNetSockStat(Tcp: 2, TcpTimeWait: 4, Udp: 3), ProcNetSockStat.Parse(System.Text.Encoding.ASCII.GetBytes(SockStat)));
         Assert.Equal(new ProcNetSockStat(Tcp: 5, TcpTimeWait: 0, Udp: 1), ProcNetSockStat.Parse(System.Text.Encoding.ASCII.GetBytes(SockStat6)));
+    }
+
+    [Theory]
+    [InlineData("TCP: inuse 2 orphan 0 tw 0\nUDP: inuse 0\n", "TCP6: inuse 0\nUDP6: inuse 1\n", SocketKinds.Tcp4 | SocketKinds.Udp6)]
+    [InlineData("TCP: inuse 0 orphan 0 tw 3\nUDP: inuse 0\n", "TCP6: inuse 0\nUDP6: inuse 0\n", SocketKinds.Tcp)] // TIME_WAIT of either family
+    [InlineData("TCP: inuse 0 orphan 0 tw 0\nUDP: inuse 0\n", null, SocketKinds.None)] // no IPv6: no sockstat6
+    [InlineData(null, null, SocketKinds.All)] // unreadable: read everything
+    public void Present_kinds_skip_the_tables_a_namespace_has_nothing_in(string? sockstat, string? sockstat6, SocketKinds expected)
+    {
+        var dir = Directory.CreateTempSubdirectory("cx-sockstat-").FullName;
+        try
+        {
+            if (sockstat is not null) File.WriteAllText(Path.Combine(dir, "sockstat"), sockstat);
+            if (sockstat6 is not null) File.WriteAllText(Path.Combine(dir, "sockstat6"), sockstat6);
+            Assert.Equal(expected, ProcNetSockStat.PresentKinds(dir, SocketKinds.All));
+            Assert.Equal(expected & SocketKinds.Tcp, ProcNetSockStat.PresentKinds(dir, SocketKinds.Tcp));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Theory]
