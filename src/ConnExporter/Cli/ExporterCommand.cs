@@ -48,7 +48,7 @@ public static class ExporterCommand
         using var loggers = CommonFlags.CreateLoggerFactory(flags);
         var logger = loggers.CreateLogger("exporter");
         if (passed.Ignored is not null) logger.LogDebug("socket activation variables ignored: {Reason}", passed.Ignored);
-        using var ebpf = StartEbpf(flags, views, dropped, procfs, loggers);
+        using var ebpf = StartEbpf(flags, views, dropped, procfs, options.Rootfs, loggers);
         using var inventory = new InventoryCollector(options, loggers.CreateLogger("inventory"));
         var collection = new SharedCollection(inventory.Take);
         var process = flags.GetBool(ExporterFlags.DisableExporterMetrics) ? null : new ProcessMetrics(procfs);
@@ -139,11 +139,11 @@ public static class ExporterCommand
     /// Loads the eBPF programs when the collector is on. Failing to (no CAP_BPF, no BTF) is one
     /// warning at start, not fatal: the collector then reports collector_success 0.
     /// </summary>
-    private static EbpfCollector? StartEbpf(FlagSet flags, List<ISnapshotView> views, DroppedSeries dropped, string procfs, ILoggerFactory loggers)
+    private static EbpfCollector? StartEbpf(FlagSet flags, List<ISnapshotView> views, DroppedSeries dropped, string procfs, string rootfs, ILoggerFactory loggers)
     {
         if (!ExporterFlags.IsEnabled(flags, "ebpf", byDefault: true)) return null;
         var ebpf = EbpfCollector.TryStart(loggers.CreateLogger("ebpf"),
-            new EbpfOptions(PerPid: flags.GetBool(ExporterFlags.EbpfPerPid), ProcfsRoot: procfs), out var unavailable);
+            new EbpfOptions(PerPid: flags.GetBool(ExporterFlags.EbpfPerPid), ProcfsRoot: procfs, Rootfs: rootfs), out var unavailable);
         views.Add(new EbpfView(ebpf, unavailable, flags.GetInt(ExporterFlags.EbpfMaxSeries, 1), dropped));
         return ebpf;
     }

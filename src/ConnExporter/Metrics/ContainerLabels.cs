@@ -29,6 +29,11 @@ public readonly record struct ContainerLabels(string? Container, string? Pod, st
             : new ContainerLabels(container.DisplayName, container.Pod, container.PodNamespace, null);
     }
 
+    /// <summary>The labels of a container a cgroup names (the eBPF families, which see cgroups, not
+    /// namespaces): none for null, the host's processes.</summary>
+    public static ContainerLabels Of(ContainerIdentity? container) =>
+        container is null ? default : new ContainerLabels(container.DisplayName, container.Pod, container.PodNamespace, null);
+
     /// <summary>Folded series of a capped family: every label of the fold is <c>other</c>.</summary>
     public static ContainerLabels Other => new(SeriesCap.Other, null, null, null);
 

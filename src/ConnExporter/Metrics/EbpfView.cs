@@ -5,8 +5,9 @@ using ConnExporter.Metrics.Exposition;
 namespace ConnExporter.Metrics;
 
 /// <summary>
-/// The eBPF collector's families: connect outcomes and latency per process name and unit, accepts
-/// per local port and unit, optionally the original monitor's per-pid counter, and the collector's
+/// The eBPF collector's families: connect outcomes and latency per process name, unit and
+/// container (<see cref="ContainerLabels"/>, from the cgroup; none for the host's processes), accepts
+/// per local port, unit and container, optionally the original monitor's per-pid counter, and the collector's
 /// own health. The counters come from kernel maps, not from the snapshot, and are monotonic:
 /// they are keyed by process name and cgroup (never by pid), so they survive process exit and
 /// pid reuse. Per-process and per-port series are capped; the rest fold into <c>other</c>.
@@ -74,18 +75,19 @@ public sealed class EbpfView : ISnapshotView
 
     private void WriteConnects(ConnEventCounts counts, ExpositionWriter writer)
     {
-        var byProcess = new Dictionary<(string Process, string Unit), ulong[]>();
+        var byProcess = new Dictionary<(ContainerLabels Container, string Process, string Unit), ulong[]>();
         foreach (var c in counts.Connects)
         {
-            var key = (c.Process, c.Unit);
+            var key = (ContainerLabels.Of(c.Container), c.Process, c.Unit);
             if (!byProcess.TryGetValue(key, out var cells)) byProcess[key] = cells = new ulong[Families * ConnectResults.Count];
             int result = Math.Min((int)c.Result, ConnectResults.Count - 1);
             cells[(int)c.Family * ConnectResults.Count + result] += c.Count;
         }
-        var series = _connectsCap.Apply<(string Process, string Unit), ulong[]>(byProcess, Total, (SeriesCap.Other, SeriesCap.Other), Add);
+        var series = _connectsCap.Apply<(ContainerLabels Container, string Process, string Unit), ulong[]>(byProcess, Total, (ContainerLabels.Host, SeriesCap.Other, SeriesCap.Other), Add);
 
-        writer.BeginFamily(Connects, "TCP connect attempts since the exporter attached, by process name, unit, address family and result (established, refused, timeout, reset, other). Capped by process and unit; the rest is process=\"other\".", MetricType.Counter);
-        foreach (var ((process, unit), cells) in series.OrderBy(kv => kv.Key.Process, StringComparer.Ordinal).ThenBy(kv => kv.Key.Unit, StringComparer.Ordinal))
+        writer.BeginFamily(Connects, "TCP connect attempts since the exporter attached, by process name, unit, container, address family and result (established, refused, timeout, reset, other). Capped by process, unit and container; the rest is process=\"other\".", MetricType.Counter);
+        var buffer = new LabelBuffer();
+        foreach (var ((container, process, unit), cells) in Ordered(series))
         {
             for (int family = 0; family < Families; family++)
             {
@@ -94,11 +96,12 @@ public sealed class EbpfView : ISnapshotView
                 for (int result = 0; result < ConnectResults.Count; result++)
                 {
                     writer.Sample(Connects,
+                        container.Append(
                         [
                             new Label("process", process), new Label("unit", unit),
                             new Label("family", LabelValues.Family((IpFamily)family)),
                             new Label("result", ConnectResults.Name((ConnectResult)result)),
-                        ],
+                        ], ref buffer),
                         row[result]);
                 }
             }
@@ -109,39 +112,43 @@ public sealed class EbpfView : ISnapshotView
     {
         var bounds = ConnEventsLayout.LatencyBounds;
         int slots = bounds.Length + 1;
-        var byProcess = new Dictionary<(string Process, string Unit), Histogram>();
+        var byProcess = new Dictionary<(ContainerLabels Container, string Process, string Unit), Histogram>();
         foreach (var l in counts.Latencies)
         {
-            var key = (l.Process, l.Unit);
+            var key = (ContainerLabels.Of(l.Container), l.Process, l.Unit);
             if (!byProcess.TryGetValue(key, out var h)) byProcess[key] = h = new Histogram(new ulong[slots], 0);
             for (int i = 0; i < slots && i < l.Slots.Length; i++) h.Slots[i] += l.Slots[i];
             byProcess[key] = h with { Sum = h.Sum + l.SumSeconds };
         }
-        var series = _durationCap.Apply<(string Process, string Unit), Histogram>(byProcess, h => Total(h.Slots), (SeriesCap.Other, SeriesCap.Other), Histogram.Merge);
+        var series = _durationCap.Apply<(ContainerLabels Container, string Process, string Unit), Histogram>(byProcess, h => Total(h.Slots), (ContainerLabels.Host, SeriesCap.Other, SeriesCap.Other), Histogram.Merge);
 
-        writer.BeginFamily(ConnectDuration, "Time from connect() to ESTABLISHED of successful TCP connects, by process name and unit.", MetricType.Histogram);
+        writer.BeginFamily(ConnectDuration, "Time from connect() to ESTABLISHED of successful TCP connects, by process name, unit and container.", MetricType.Histogram);
         Span<ulong> cumulative = stackalloc ulong[bounds.Length];
-        foreach (var ((process, unit), h) in series.OrderBy(kv => kv.Key.Process, StringComparer.Ordinal).ThenBy(kv => kv.Key.Unit, StringComparer.Ordinal))
+        var buffer = new LabelBuffer();
+        foreach (var ((container, process, unit), h) in Ordered(series))
         {
             ulong running = 0;
             for (int i = 0; i < bounds.Length; i++) cumulative[i] = running += h.Slots[i];
             running += h.Slots[bounds.Length];
-            writer.Histogram(ConnectDuration, [new Label("process", process), new Label("unit", unit)], bounds, cumulative, h.Sum, running);
+            writer.Histogram(ConnectDuration, container.Append([new Label("process", process), new Label("unit", unit)], ref buffer), bounds, cumulative, h.Sum, running);
         }
     }
 
     private void WriteAccepts(ConnEventCounts counts, ExpositionWriter writer)
     {
-        var byPort = new Dictionary<(string Port, string Unit), ulong>();
+        var byPort = new Dictionary<(ContainerLabels Container, string Port, string Unit), ulong>();
         foreach (var a in counts.Accepts)
         {
-            var key = (LabelValues.Port(a.Port), a.Unit);
+            var key = (ContainerLabels.Of(a.Container), LabelValues.Port(a.Port), a.Unit);
             byPort[key] = byPort.GetValueOrDefault(key) + a.Count;
         }
-        var series = _acceptsCap.Apply<(string Port, string Unit), ulong>(byPort, v => v, (SeriesCap.Other, SeriesCap.Other), (a, b) => a + b);
-        writer.BeginFamily(Accepts, "TCP connections accepted (passive opens that reached ESTABLISHED) since the exporter attached, by local port and the unit of the listening socket.", MetricType.Counter);
-        foreach (var ((port, unit), count) in series.OrderBy(kv => kv.Key.Port.Length).ThenBy(kv => kv.Key.Port, StringComparer.Ordinal).ThenBy(kv => kv.Key.Unit, StringComparer.Ordinal))
-            writer.Sample(Accepts, [new Label("port", port), new Label("unit", unit)], count);
+        var series = _acceptsCap.Apply<(ContainerLabels Container, string Port, string Unit), ulong>(byPort, v => v, (ContainerLabels.Host, SeriesCap.Other, SeriesCap.Other), (a, b) => a + b);
+        writer.BeginFamily(Accepts, "TCP connections accepted (passive opens that reached ESTABLISHED) since the exporter attached, by local port and the unit and container of the listening socket.", MetricType.Counter);
+        var buffer = new LabelBuffer();
+        foreach (var ((container, port, unit), count) in series
+                     .OrderBy(kv => kv.Key.Container, Comparer<ContainerLabels>.Create(ContainerLabels.Compare))
+                     .ThenBy(kv => kv.Key.Port.Length).ThenBy(kv => kv.Key.Port, StringComparer.Ordinal).ThenBy(kv => kv.Key.Unit, StringComparer.Ordinal))
+            writer.Sample(Accepts, container.Append([new Label("port", port), new Label("unit", unit)], ref buffer), count);
     }
 
     private void WritePids(ConnEventCounts counts, ExpositionWriter writer)
@@ -173,6 +180,12 @@ public sealed class EbpfView : ISnapshotView
         foreach (var r in counts.Retired.OrderBy(r => r.Map, StringComparer.Ordinal))
             writer.Sample(MapEntriesRetired, [new Label("map", r.Map)], r.Count);
     }
+
+    /// <summary>The host's series first (as they were before containers had labels), then by container, process, unit.</summary>
+    private static IEnumerable<KeyValuePair<(ContainerLabels Container, string Process, string Unit), T>> Ordered<T>(
+        IEnumerable<KeyValuePair<(ContainerLabels Container, string Process, string Unit), T>> series) =>
+        series.OrderBy(kv => kv.Key.Container, Comparer<ContainerLabels>.Create(ContainerLabels.Compare))
+            .ThenBy(kv => kv.Key.Process, StringComparer.Ordinal).ThenBy(kv => kv.Key.Unit, StringComparer.Ordinal);
 
     private static double Total(ulong[] cells)
     {

@@ -28,7 +28,7 @@ public sealed record ConnEventCounts(
 /// with one aggregated peer: <paramref name="Peer"/> is the remote address, <paramref name="Port"/>
 /// the remote port of outgoing and the local (service) port of incoming connections.
 /// </summary>
-public readonly record struct TrafficCount(string Process, string Unit, string Container, Direction Direction,
+public readonly record struct TrafficCount(string Process, string Unit, ContainerIdentity? Container, Direction Direction,
     InetAddress Peer, ushort Port, TrafficTotals Totals);
 
 /// <summary>Payload bytes acknowledged by the peer (sent) and received, retransmitted segments, resets.</summary>
@@ -39,15 +39,18 @@ public readonly record struct TrafficTotals(ulong SentBytes, ulong ReceivedBytes
         a.ResetsSent + b.ResetsSent, a.ResetsReceived + b.ResetsReceived);
 }
 
-/// <summary>Connect attempts of one process name in one unit that ended with <paramref name="Result"/>.</summary>
-public readonly record struct ConnectCount(string Process, string Unit, IpFamily Family, ConnectResult Result, ulong Count);
+/// <summary>Connect attempts of one process name in one unit that ended with <paramref name="Result"/>;
+/// <paramref name="Container"/> is the container of the caller's cgroup (null on the host).</summary>
+public readonly record struct ConnectCount(string Process, string Unit, IpFamily Family, ConnectResult Result, ulong Count,
+    ContainerIdentity? Container = null);
 
 /// <summary>Latency of successful connects: <paramref name="Slots"/>[i] counts those in bucket i
 /// (not cumulative; the last slot is above the largest bound), <paramref name="SumSeconds"/> their total.</summary>
-public sealed record ConnectLatency(string Process, string Unit, ulong[] Slots, double SumSeconds);
+public sealed record ConnectLatency(string Process, string Unit, ulong[] Slots, double SumSeconds, ContainerIdentity? Container = null);
 
-/// <summary>Passive opens completed on a local port whose socket belongs to a cgroup of <paramref name="Unit"/>.</summary>
-public readonly record struct AcceptCount(ushort Port, string Unit, ulong Count);
+/// <summary>Passive opens completed on a local port whose socket belongs to a cgroup of
+/// <paramref name="Unit"/> (and of <paramref name="Container"/>, null on the host).</summary>
+public readonly record struct AcceptCount(ushort Port, string Unit, ulong Count, ContainerIdentity? Container = null);
 
 /// <summary>Connect attempts of a process that is still running (the original monitor's metric).</summary>
 public readonly record struct PidConnects(int Pid, string Comm, ulong Count);

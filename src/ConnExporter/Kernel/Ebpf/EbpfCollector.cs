@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 using ConnExporter.Inventory;
+using ConnExporter.Inventory.Containers;
 using ConnExporter.Kernel.Netlink;
 using Microsoft.Extensions.Logging;
 
@@ -25,6 +26,7 @@ public sealed class EbpfCollector : IDisposable
     private readonly BpfMap _cgroups;
     private readonly EbpfOptions _options;
     private readonly CgroupUnits _units;
+    private readonly ContainerDirectory _containers;
     private readonly CommNames _comms = new();
     private readonly DeadCgroups _dead = new();
     private readonly RetiredCounts _retired = new();
@@ -46,6 +48,7 @@ public sealed class EbpfCollector : IDisposable
         _cgroups = cgroups;
         _options = options;
         _units = new CgroupUnits(recordedPath: RecordedPath);
+        _containers = new ContainerDirectory(options.Rootfs);
     }
 
     /// <summary>
@@ -300,7 +303,8 @@ public sealed class EbpfCollector : IDisposable
                 ulong cgroup = HostOrder.ReadUInt64(key[ConnEventsLayout.ConnectKeyCgroup..]);
                 var family = HostOrder.ReadUInt16(key[ConnEventsLayout.ConnectKeyFamily..]) == ConnEventsLayout.AfInet6 ? IpFamily.IPv6 : IpFamily.IPv4;
                 var result = (ConnectResult)HostOrder.ReadUInt16(key[ConnEventsLayout.ConnectKeyResult..]);
-                var count = new ConnectCount(_comms.Get(key), _units.Resolve(cgroup), family, result, _totals.Sum(values, 0));
+                var (unit, container) = Owner(cgroup);
+                var count = new ConnectCount(_comms.Get(key), unit, family, result, _totals.Sum(values, 0), container);
                 if (Retires(0, key, cgroup)) _retired.Add(count);
                 else connects.Add(count);
             });
@@ -312,7 +316,8 @@ public sealed class EbpfCollector : IDisposable
                 var slots = new ulong[ConnEventsLayout.LatencySlots];
                 for (int i = 0; i < slots.Length; i++) slots[i] = _latency.Sum(values, i * 8);
                 double sum = _latency.Sum(values, ConnEventsLayout.LatencyValueSum) / 1e9;
-                var latency = new ConnectLatency(_comms.Get(key), _units.Resolve(cgroup), slots, sum);
+                var (unit, container) = Owner(cgroup);
+                var latency = new ConnectLatency(_comms.Get(key), unit, slots, sum, container);
                 if (Retires(1, key, cgroup)) _retired.Add(latency);
                 else latencies.Add(latency);
             });
@@ -321,7 +326,8 @@ public sealed class EbpfCollector : IDisposable
             _accepts.ForEach((key, values) =>
             {
                 ulong cgroup = HostOrder.ReadUInt64(key);
-                var accept = new AcceptCount(HostOrder.ReadUInt16(key[ConnEventsLayout.AcceptKeyPort..]), _units.Resolve(cgroup), _accepts.Sum(values, 0));
+                var (unit, container) = Owner(cgroup);
+                var accept = new AcceptCount(HostOrder.ReadUInt16(key[ConnEventsLayout.AcceptKeyPort..]), unit, _accepts.Sum(values, 0), container);
                 if (Retires(2, key, cgroup)) _retired.Add(accept);
                 else accepts.Add(accept);
             });
@@ -330,7 +336,7 @@ public sealed class EbpfCollector : IDisposable
             _traffic?.ForEach((key, values) =>
             {
                 ulong cgroup = HostOrder.ReadUInt64(key[ConnEventsLayout.TrafficKeyCgroup..]);
-                var count = ReadTraffic(key, values, _units.Labels(cgroup));
+                var count = ReadTraffic(key, values, Owner(cgroup));
                 if (Retires(3, key, cgroup)) _retired.Add(count);
                 else traffic.Add(count);
             });
@@ -446,7 +452,18 @@ public sealed class EbpfCollector : IDisposable
         return live;
     }
 
-    private TrafficCount ReadTraffic(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, CgroupLabels labels)
+    /// <summary>
+    /// The unit and the container of a cgroup id: the container named from the node's files
+    /// (the directory caches each id and asks again for one it could not name yet); null for
+    /// the host's cgroups, so their series keep exactly the labels they had.
+    /// </summary>
+    private (string Unit, ContainerIdentity? Container) Owner(ulong cgroup)
+    {
+        var labels = _units.Labels(cgroup);
+        return (labels.Unit, labels.ContainerId is { } id ? _containers.Lookup(id, labels.PodUid) : null);
+    }
+
+    private TrafficCount ReadTraffic(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, (string Unit, ContainerIdentity? Container) owner)
     {
         var peer = HostOrder.ReadUInt16(key[ConnEventsLayout.TrafficKeyFamily..]) == ConnEventsLayout.AfInet6
             ? InetAddress.FromIPv6(key.Slice(ConnEventsLayout.TrafficKeyPeer, 16))
@@ -454,7 +471,7 @@ public sealed class EbpfCollector : IDisposable
         var totals = new TrafficTotals(
             HostOrder.ReadUInt64(value), HostOrder.ReadUInt64(value[8..]), HostOrder.ReadUInt64(value[16..]),
             HostOrder.ReadUInt64(value[24..]), HostOrder.ReadUInt64(value[32..]));
-        return new TrafficCount(_comms.Get(key), labels.Unit, labels.Container,
+        return new TrafficCount(_comms.Get(key), owner.Unit, owner.Container,
             (Direction)key[ConnEventsLayout.TrafficKeyDirection], peer.Normalize(),
             HostOrder.ReadUInt16(key[ConnEventsLayout.TrafficKeyPort..]), totals);
     }

@@ -4,7 +4,9 @@ namespace ConnExporter.Kernel.Ebpf;
 /// <param name="PerPid">Also report the original monitor's <c>tcp_connects_by_pid{pid, comm}</c>.</param>
 /// <param name="ProcfsRoot">Where /proc is, for the live-process check of the per-pid metric.</param>
 /// <param name="Traffic">Count bytes, retransmits and resets per owner and peer (the traffic programs).</param>
-public sealed record EbpfOptions(bool PerPid = false, string ProcfsRoot = "/proc", bool Traffic = true)
+/// <param name="Rootfs">The node's root (<c>--path.rootfs</c>): where the runtimes' and the
+/// kubelet's files name the containers the cgroups hold.</param>
+public sealed record EbpfOptions(bool PerPid = false, string ProcfsRoot = "/proc", bool Traffic = false, string Rootfs = "/")
 {
     /// <summary>
     /// How often a read walks the cgroup mount to retire the map entries of cgroups that are

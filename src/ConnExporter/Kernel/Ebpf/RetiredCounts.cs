@@ -14,22 +14,22 @@ internal sealed class RetiredCounts
     public const int MaxLabelSets = 16384;
     private const string Other = "other";
 
-    private readonly Dictionary<(string Process, string Unit, IpFamily Family, ConnectResult Result), ulong> _connects = [];
-    private readonly Dictionary<(string Process, string Unit), (ulong[] Slots, double Sum)> _latencies = [];
-    private readonly Dictionary<(ushort Port, string Unit), ulong> _accepts = [];
+    private readonly Dictionary<(string Process, string Unit, ContainerIdentity? Container, IpFamily Family, ConnectResult Result), ulong> _connects = [];
+    private readonly Dictionary<(string Process, string Unit, ContainerIdentity? Container), (ulong[] Slots, double Sum)> _latencies = [];
+    private readonly Dictionary<(ushort Port, string Unit, ContainerIdentity? Container), ulong> _accepts = [];
     private readonly Dictionary<TrafficCount, TrafficTotals> _traffic = [];
 
     public void Add(ConnectCount c)
     {
-        var key = (c.Process, c.Unit, c.Family, c.Result);
-        if (!_connects.ContainsKey(key) && _connects.Count >= MaxLabelSets) key = (Other, Other, c.Family, c.Result);
+        var key = (c.Process, c.Unit, c.Container, c.Family, c.Result);
+        if (!_connects.ContainsKey(key) && _connects.Count >= MaxLabelSets) key = (Other, Other, null, c.Family, c.Result);
         _connects[key] = _connects.GetValueOrDefault(key) + c.Count;
     }
 
     public void Add(ConnectLatency l)
     {
-        var key = (l.Process, l.Unit);
-        if (!_latencies.ContainsKey(key) && _latencies.Count >= MaxLabelSets) key = (Other, Other);
+        var key = (l.Process, l.Unit, l.Container);
+        if (!_latencies.ContainsKey(key) && _latencies.Count >= MaxLabelSets) key = (Other, Other, null);
         if (!_latencies.TryGetValue(key, out var h)) h = (new ulong[l.Slots.Length], 0);
         for (int i = 0; i < h.Slots.Length && i < l.Slots.Length; i++) h.Slots[i] += l.Slots[i];
         _latencies[key] = (h.Slots, h.Sum + l.SumSeconds);
@@ -37,8 +37,8 @@ internal sealed class RetiredCounts
 
     public void Add(AcceptCount a)
     {
-        var key = (a.Port, a.Unit);
-        if (!_accepts.ContainsKey(key) && _accepts.Count >= MaxLabelSets) key = (a.Port, Other);
+        var key = (a.Port, a.Unit, a.Container);
+        if (!_accepts.ContainsKey(key) && _accepts.Count >= MaxLabelSets) key = (a.Port, Other, null);
         _accepts[key] = _accepts.GetValueOrDefault(key) + a.Count;
     }
 
@@ -46,7 +46,7 @@ internal sealed class RetiredCounts
     {
         var key = t with { Totals = default };
         if (!_traffic.ContainsKey(key) && _traffic.Count >= MaxLabelSets)
-            key = new TrafficCount(Other, Other, Other, t.Direction, default, 0, default);
+            key = new TrafficCount(Other, Other, null, t.Direction, default, 0, default);
         _traffic[key] = _traffic.GetValueOrDefault(key) + t.Totals;
     }
 
@@ -60,11 +60,11 @@ internal sealed class RetiredCounts
     /// <summary>Adds the retired totals to a read of the live entries (consumers sum equal labels).</summary>
     public void AppendTo(List<ConnectCount> connects, List<ConnectLatency> latencies, List<AcceptCount> accepts)
     {
-        foreach (var ((process, unit, family, result), count) in _connects)
-            connects.Add(new ConnectCount(process, unit, family, result, count));
-        foreach (var ((process, unit), h) in _latencies)
-            latencies.Add(new ConnectLatency(process, unit, (ulong[])h.Slots.Clone(), h.Sum));
-        foreach (var ((port, unit), count) in _accepts)
-            accepts.Add(new AcceptCount(port, unit, count));
+        foreach (var ((process, unit, container, family, result), count) in _connects)
+            connects.Add(new ConnectCount(process, unit, family, result, count, container));
+        foreach (var ((process, unit, container), h) in _latencies)
+            latencies.Add(new ConnectLatency(process, unit, (ulong[])h.Slots.Clone(), h.Sum, container));
+        foreach (var ((port, unit, container), count) in _accepts)
+            accepts.Add(new AcceptCount(port, unit, count, container));
     }
 }

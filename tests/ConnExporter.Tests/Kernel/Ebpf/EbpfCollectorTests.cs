@@ -17,10 +17,10 @@ namespace ConnExporter.Tests.Kernel.Ebpf;
 /// </summary>
 public sealed class EbpfCollectorTests
 {
-    private const int Established = 5;
-    private const int Refused = 3;
-    private const int Timeouts = 2;
-    private const int IPv6Established = 2; // fixed in connect_scenario.py
+    internal const int Established = 5;
+    internal const int Refused = 3;
+    internal const int Timeouts = 2;
+    internal const int IPv6Established = 2; // fixed in connect_scenario.py
 
     [RootFact]
     public void CountsConnectOutcomesLatencyAndAcceptsPerProcessAndUnit()
@@ -149,7 +149,7 @@ public sealed class EbpfCollectorTests
         }
     }
 
-    private static EbpfCollector Start(EbpfOptions options)
+    internal static EbpfCollector Start(EbpfOptions options)
     {
         var collector = EbpfCollector.TryStart(new ListLogger(), options, out var reason);
         Assert.True(collector is not null, $"collector did not start: {reason}");
@@ -173,7 +173,7 @@ public sealed class EbpfCollectorTests
     /// before it connects, and waits until every connect has returned. The child then waits
     /// for "exit" on its stdin.
     /// </summary>
-    private static Process RunScenario(TestNamespace ns, string cgroup, string comm, int port, out int pid)
+    internal static Process RunScenario(TestNamespace ns, string cgroup, string comm, int port, out int pid)
     {
         string peer = ns.TunIPv4[..^1] + "2"; // 10.n.0.2: on the tun's subnet, nobody answers
         var child = ns.Start("python3",
@@ -194,7 +194,7 @@ public sealed class EbpfCollectorTests
     /// than the one polling), and a loopback server completes its handshake in a softirq that may
     /// run after the client's connect() returned; so wait until every event has been counted.
     /// </summary>
-    private static ConnEventCounts Settled(EbpfCollector collector, string comm, int port)
+    internal static ConnEventCounts Settled(EbpfCollector collector, string comm, int port)
     {
         const int Expected = Established + Refused + Timeouts + IPv6Established;
         for (int i = 0; ; i++)
@@ -207,7 +207,7 @@ public sealed class EbpfCollectorTests
         }
     }
 
-    private static void AssertTotals(ConnEventCounts counts, string comm, string unit, int port)
+    internal static void AssertTotals(ConnEventCounts counts, string comm, string unit, int port)
     {
         var mine = counts.Connects.Where(c => c.Process == comm).ToList();
         Assert.All(mine, c => Assert.Equal(unit, c.Unit));
@@ -229,7 +229,7 @@ public sealed class EbpfCollectorTests
         Assert.Equal((ulong)(Established + IPv6Established), (ulong)accepts.Sum(a => (decimal)a.Count));
     }
 
-    private static string ReadLine(Process child)
+    internal static string ReadLine(Process child)
     {
         var line = child.StandardOutput.ReadLineAsync();
         if (!line.Wait(TimeSpan.FromSeconds(60)) || line.Result is null)
@@ -237,7 +237,7 @@ public sealed class EbpfCollectorTests
         return line.Result.Trim();
     }
 
-    private static string Render(EbpfView view)
+    internal static string Render(EbpfView view)
     {
         var buffer = new ArrayBufferWriter<byte>();
         var writer = new ExpositionWriter(buffer, ExpositionFormat.PrometheusText004);
@@ -246,7 +246,7 @@ public sealed class EbpfCollectorTests
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    private static void DeleteCgroup(string path)
+    internal static void DeleteCgroup(string path)
     {
         // rmdir succeeds once the last process has left; the child may still be exiting.
         for (int i = 0; i < 50 && Directory.Exists(path); i++)
