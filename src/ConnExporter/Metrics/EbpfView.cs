@@ -32,15 +32,19 @@ public sealed class EbpfView : ISnapshotView
     private readonly SeriesCap _durationCap;
     private readonly SeriesCap _acceptsCap;
     private readonly SeriesCap _pidCap;
+    private readonly TrafficFamilies? _traffic;
 
     /// <summary>A view over a started collector, or (null) one that fails every scrape with <paramref name="unavailable"/>.</summary>
-    public EbpfView(EbpfCollector? collector, string? unavailable, int maxSeries, DroppedSeries dropped)
-        : this(collector is null ? null : collector.Read, unavailable, collector?.Options.PerPid ?? false, maxSeries, dropped)
+    /// <param name="traffic">How the traffic families are capped and peers named; null leaves them out.
+    /// They are written only while the collector runs its traffic programs.</param>
+    public EbpfView(EbpfCollector? collector, string? unavailable, int maxSeries, DroppedSeries dropped, TrafficSettings? traffic = null)
+        : this(collector is null ? null : collector.Read, unavailable, collector?.Options.PerPid ?? false, maxSeries, dropped,
+            collector is { Options.Traffic: true, TrafficUnavailable: null } ? traffic : null)
     {
     }
 
     /// <summary>For tests and other readers: <paramref name="read"/> returns the current totals.</summary>
-    public EbpfView(Func<ConnEventCounts>? read, string? unavailable, bool perPid, int maxSeries, DroppedSeries dropped)
+    public EbpfView(Func<ConnEventCounts>? read, string? unavailable, bool perPid, int maxSeries, DroppedSeries dropped, TrafficSettings? traffic = null)
     {
         _read = read;
         _unavailable = unavailable ?? "the eBPF collector is not running";
@@ -51,7 +55,12 @@ public sealed class EbpfView : ISnapshotView
         _durationCap = new SeriesCap(ConnectDuration, maxSeries, capped);
         _acceptsCap = new SeriesCap(Accepts, maxSeries, capped);
         _pidCap = new SeriesCap(ConnectsByPid, maxSeries, perPid ? capped : new DroppedSeries());
+        if (traffic is not null) _traffic = new TrafficFamilies(traffic.MaxSeries, traffic.Networks, capped);
     }
+
+    /// <summary>The traffic families' cap (<c>--collector.ebpf.traffic.max-series</c>) and named
+    /// peer networks (<c>--collector.peers.networks</c>).</summary>
+    public sealed record TrafficSettings(int MaxSeries, IReadOnlyList<NamedNetwork> Networks);
 
     public string Name => "ebpf";
     public string Description => "TCP connect outcomes and latency per process and unit, accepts per port, from eBPF tracepoints (conn_tcp_connects_total, conn_tcp_connect_duration_seconds, conn_tcp_accepts_total).";
@@ -69,6 +78,7 @@ public sealed class EbpfView : ISnapshotView
         WriteConnects(counts, writer);
         WriteDurations(counts, writer);
         WriteAccepts(counts, writer);
+        _traffic?.Write(counts.Traffic, writer);
         if (_perPid) WritePids(counts, writer);
         WriteHealth(counts, writer);
     }

@@ -83,7 +83,7 @@ internal static class ConnEventsLayout
 
     // struct traffic_socket: the socket-local storage (never read by user space; its size is
     // asserted so the C and the documentation agree)
-    public const int TrafficSocketSize = 96;
+    public const int TrafficSocketSize = 88;
 
     // AF_INET, AF_INET6 (include/linux/socket.h)
     public const ushort AfInet = 2;

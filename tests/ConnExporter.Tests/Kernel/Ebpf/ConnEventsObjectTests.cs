@@ -73,15 +73,28 @@ public sealed partial class ConnEventsObjectTests
         // sum_ns follows the slots array, so its offset also pins the slot count.
         Assert.Equal(ConnEventsLayout.LatencySlots * 8, FieldOffset(btf, "latency_value", "sum_ns"));
         Assert.Equal(ConnEventsLayout.LatencySlots, ConnEventsLayout.LatencyBounds.Length + 1);
+        Assert.Equal(ConnEventsLayout.TrafficKeySize, StructSize(btf, "traffic_key"));
+        Assert.Equal(ConnEventsLayout.TrafficKeyCgroup, FieldOffset(btf, "traffic_key", "cgroup_id"));
+        Assert.Equal(ConnEventsLayout.TrafficKeyPeer, FieldOffset(btf, "traffic_key", "peer"));
+        Assert.Equal(ConnEventsLayout.TrafficKeyPort, FieldOffset(btf, "traffic_key", "port"));
+        Assert.Equal(ConnEventsLayout.TrafficKeyFamily, FieldOffset(btf, "traffic_key", "family"));
+        Assert.Equal(ConnEventsLayout.TrafficKeyDirection, FieldOffset(btf, "traffic_key", "direction"));
+        Assert.Equal(ConnEventsLayout.TrafficValueSize, StructSize(btf, "traffic_value"));
+        Assert.Equal(ConnEventsLayout.TrafficSocketSize, StructSize(btf, "traffic_socket"));
     }
 
     [EbpfToolchainFact]
     public void SourceNamesTheMapsAndProgramTheReaderLooksFor()
     {
         var source = File.ReadAllText(Path.Combine(BpfDirectory, "conn_events.bpf.c"));
-        foreach (var map in new[] { ConnEventsLayout.TotalsMap, ConnEventsLayout.LatencyMap, ConnEventsLayout.AcceptsMap, ConnEventsLayout.PidsMap, ConnEventsLayout.CountersMap })
+        foreach (var map in new[] { ConnEventsLayout.TotalsMap, ConnEventsLayout.LatencyMap, ConnEventsLayout.AcceptsMap, ConnEventsLayout.PidsMap, ConnEventsLayout.CountersMap, ConnEventsLayout.TrafficMap })
             Assert.Contains($"}} {map} SEC(\".maps\");", source);
         Assert.Contains($"int BPF_PROG({ConnEventsLayout.ProgramName},", source);
+        foreach (var (program, tracepoint) in ConnEventsLayout.TrafficPrograms)
+        {
+            Assert.Contains($"int BPF_PROG({program},", source);
+            Assert.Contains($"SEC(\"tp_btf/{tracepoint[(tracepoint.IndexOf(':') + 1)..]}\")", source);
+        }
         // A BTF raw tracepoint: attached by the bpf syscall alone, never through tracefs or perf_event_open.
         Assert.Contains($"SEC(\"tp_btf/{ConnEventsLayout.TracepointName}\")", source);
         Assert.DoesNotContain("SEC(\"tracepoint/", source);

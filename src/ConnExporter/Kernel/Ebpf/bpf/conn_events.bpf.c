@@ -74,6 +74,7 @@ struct sock_common {
 	__u32 skc_daddr;
 	__u16 skc_dport;
 	struct in6_addr skc_v6_daddr;
+	unsigned long skc_flags; // sk_flags is #defined to it (include/net/sock.h)
 } __attribute__((preserve_access_index));
 
 // sk_protocol is a plain u16 since Linux 5.6 (a bitfield before), below the 5.8 this needs.
@@ -81,7 +82,6 @@ struct sock {
 	struct sock_common __sk_common;
 	__u16 sk_protocol;
 	int sk_err;
-	unsigned long sk_flags;
 	struct sock_cgroup_data sk_cgrp_data;
 } __attribute__((preserve_access_index));
 
@@ -102,6 +102,7 @@ struct tcp_sock {
 #define TCP_SYN_RECV 3
 #define TCP_FIN_WAIT1 4
 #define TCP_CLOSE 7
+#define TCP_LISTEN 10
 #define TCP_LAST_ACK 9
 #define IPPROTO_TCP 6
 #define AF_INET6_BPF 10
@@ -461,7 +462,7 @@ struct traffic_socket {
 	__u64 acked;         // payload bytes acknowledged, as far as counted
 	__u64 received;      // payload bytes received, as far as counted
 	__u64 retrans;       // total_retrans as far as counted
-	__u64 flushed_ns;    // coarse clock at the last periodic flush
+	__u64 flushed_ns;    // bpf_ktime_get_ns at the last periodic flush
 	__u8 named;          // key.comm is the owning task's (incoming sockets learn it late)
 	__u8 fin_sent;       // the socket queued its FIN (entered FIN_WAIT1 or LAST_ACK)
 	__u8 pad[6];
@@ -529,13 +530,19 @@ static __always_inline __u64 payload_acked(const struct traffic_socket *t, const
 static __always_inline __u64 payload_received(const struct sock *sk, const struct tcp_sock *tp)
 {
 	__u64 received = tp->bytes_received;
-	if ((sk->sk_flags & (1UL << SOCK_DONE)) && received > 0)
+	if ((sk->__sk_common.skc_flags & (1UL << SOCK_DONE)) && received > 0)
 		received -= 1;
 	return received;
 }
 
-static __always_inline void flush(struct traffic_socket *t, const struct sock *sk)
+// Adds what the socket's counters gained since the last flush. Until the owning task has been
+// seen (incoming sockets: a send, a receive or a close in its context) only the final flush at
+// CLOSE counts, so a socket's bytes land under one process name: the owner's, or the
+// listener's when the owner never showed up.
+static __always_inline void flush(struct traffic_socket *t, const struct sock *sk, int final)
 {
+	if (!t->named && !final)
+		return;
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
 	if (!tp)
 		return;
@@ -571,9 +578,43 @@ static __always_inline void traffic_peer(struct traffic_key *key, const struct s
 	}
 }
 
+// Process names of listeners, recorded at listen() (CLOSE to LISTEN runs in the caller's task):
+// an incoming socket is born in softirq, where the current task is whoever was interrupted, so
+// it takes its listener's name until its owner shows up. Keyed by cgroup and port, not by
+// socket, so that SO_REUSEPORT groups and forked listeners share one entry.
+struct listener_key {
+	__u64 cgroup_id;
+	__u16 port;
+	__u16 family;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct listener_key);
+	__type(value, char[16]);
+} conn_listener_names SEC(".maps");
+
+static __always_inline void listener_key(struct listener_key *key, const struct sock *sk, __u64 cgroup_id)
+{
+	key->cgroup_id = cgroup_id;
+	key->port = sk->__sk_common.skc_num;
+	key->family = sk->__sk_common.skc_family;
+}
+
+static __always_inline void record_listener(const struct sock *sk)
+{
+	struct listener_key key = {};
+	listener_key(&key, sk, socket_cgroup(sk));
+	char comm[16];
+	bpf_get_current_comm(comm, sizeof(comm));
+	bpf_map_update_elem(&conn_listener_names, &key, comm, BPF_ANY);
+}
+
 // A socket begins: an outgoing one at connect (in the caller's task, so comm and cgroup are the
 // caller's, as for conn_totals), an incoming one at ESTABLISHED in softirq (the cgroup is the
-// listener's; the process name is learnt at the first send or receive in the owning task).
+// listener's, cloned; the process name the listener's until the owner shows up, see flush).
 static __always_inline void traffic_begin(const struct sock *sk, __u8 direction, __u64 cgroup_id)
 {
 	struct traffic_socket *t = bpf_sk_storage_get(&conn_traffic_sockets, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
@@ -589,6 +630,11 @@ static __always_inline void traffic_begin(const struct sock *sk, __u8 direction,
 		t->named = 1;
 	} else {
 		t->key.port = sk->__sk_common.skc_num;
+		struct listener_key lkey = {};
+		listener_key(&lkey, sk, cgroup_id);
+		char *name = bpf_map_lookup_elem(&conn_listener_names, &lkey);
+		if (name)
+			__builtin_memcpy(t->key.comm, name, sizeof(t->key.comm));
 		struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
 		if (tp) {
 			t->acked = tp->bytes_acked;
@@ -597,8 +643,22 @@ static __always_inline void traffic_begin(const struct sock *sk, __u8 direction,
 	}
 }
 
+// Called in the owning task only: its process name replaces the listener's, before any flush
+// but the final one has counted anything under the latter.
+static __always_inline void name(struct traffic_socket *t)
+{
+	if (t->named)
+		return;
+	bpf_get_current_comm(t->key.comm, sizeof(t->key.comm));
+	t->named = 1;
+}
+
 static __always_inline void traffic_state(const struct sock *sk, int oldstate, int newstate)
 {
+	if (oldstate == TCP_CLOSE && newstate == TCP_LISTEN) {
+		record_listener(sk);
+		return;
+	}
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
 		traffic_begin(sk, DIRECTION_OUTGOING, bpf_get_current_cgroup_id());
 		return;
@@ -617,15 +677,18 @@ static __always_inline void traffic_state(const struct sock *sk, int oldstate, i
 			t->acked = tp->bytes_acked;
 			t->received = tp->bytes_received;
 		}
-		flush(t, sk);
+		flush(t, sk, 0);
 		return;
 	}
-	if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK)
+	if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK) {
+		// Only close() and shutdown() queue our FIN: the owning task is current.
 		t->fin_sent = 1;
-	flush(t, sk);
+		name(t);
+	}
+	flush(t, sk, newstate == TCP_CLOSE);
 }
 
-// The owning task's process name for an incoming socket, taken before its first flush.
+// Send and receive paths: the owning task's process name, and a flush at most once a second.
 static __always_inline void traffic_live(struct sock *sk)
 {
 	if (sk->sk_protocol != IPPROTO_TCP)
@@ -633,15 +696,12 @@ static __always_inline void traffic_live(struct sock *sk)
 	struct traffic_socket *t = traffic_of(sk);
 	if (!t)
 		return;
-	if (!t->named) {
-		bpf_get_current_comm(t->key.comm, sizeof(t->key.comm));
-		t->named = 1;
-	}
-	__u64 now = bpf_ktime_get_coarse_ns();
+	name(t);
+	__u64 now = bpf_ktime_get_ns(); // the coarse clock is not for tracing programs
 	if (now - t->flushed_ns < FLUSH_INTERVAL_NS)
 		return;
 	t->flushed_ns = now;
-	flush(t, sk);
+	flush(t, sk, 0);
 }
 
 // include/trace/events/tcp.h: TP_PROTO(const struct sock *sk, const struct msghdr *msg,
@@ -672,7 +732,7 @@ int BPF_PROG(on_tcp_retransmit_skb, const struct sock *sk)
 		return 0;
 	struct traffic_socket *t = traffic_of(sk);
 	if (t)
-		flush(t, sk);
+		flush(t, sk, 0);
 	return 0;
 }
 
