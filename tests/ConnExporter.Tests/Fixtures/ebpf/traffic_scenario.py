@@ -43,6 +43,18 @@ def tcp_info(s):
 
 
 ready_r, ready_w = os.pipe()
+report_r, report_w = os.pipe()
+
+
+def settled(s):
+    """tcpi_total_retrans once everything sent is acknowledged: loopback retransmits too (a tail
+    loss probe fires when a delayed ACK is late), so the test compares with what the socket saw."""
+    deadline = time.time() + 20
+    while tcp_info(s)["unacked"] and time.time() < deadline:
+        time.sleep(0.001)
+    return tcp_info(s)["total_retrans"]
+
+
 pid = os.fork()
 if pid == 0:
     # The server listens under its own name: an incoming socket is named after its listener
@@ -57,13 +69,16 @@ if pid == 0:
     try:
         if mode == "transfer":
             n, m = args[0], args[1]
+            retrans = 0
             for _ in range(args[2] if len(args) > 2 else 1):
                 c, _ = listener.accept()
                 got = read_all(c)
                 if got != n:
                     os._exit(10)
                 c.sendall(b"s" * m)
+                retrans += settled(c)
                 c.close()
+            os.write(report_w, str(retrans).encode())
         elif mode == "retransmit":
             c, _ = listener.accept()
             got = read_all(c)
@@ -90,6 +105,7 @@ result = {}
 if mode == "transfer":
     n, m = args[0], args[1]
     ports = []
+    retrans = 0
     for _ in range(args[2] if len(args) > 2 else 1):
         s = socket.create_connection(("127.0.0.1", port))
         ports.append(s.getsockname()[1])
@@ -98,10 +114,14 @@ if mode == "transfer":
         got = read_all(s)
         if got != m:
             raise SystemExit(f"client received {got} bytes, expected {m}")
+        retrans += settled(s)
         s.close()
         if len(args) > 3:
             time.sleep(args[3] / 1000)
     result["ports"] = ports
+    result["client_retrans"] = retrans
+    os.close(report_w)
+    result["server_retrans"] = int(os.read(report_r, 64) or b"0")
 elif mode == "retransmit":
     s = socket.create_connection(("127.0.0.1", port))
     s.sendall(b"x")

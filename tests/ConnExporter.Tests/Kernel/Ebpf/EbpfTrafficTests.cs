@@ -14,6 +14,8 @@ namespace ConnExporter.Tests.Kernel.Ebpf;
 /// closed port. Each assertion filters by those names (the maps see every namespace). The
 /// counts are exact: no tolerance, since every connection here has closed and a closed
 /// connection is counted from the kernel's own byte counters at its last state change.
+/// Retransmits are compared with each socket's own tcpi_total_retrans, not with 0: loopback
+/// retransmits too now and then (a tail loss probe when a delayed ACK is late on a busy host).
 /// </summary>
 public sealed class EbpfTrafficTests
 {
@@ -55,15 +57,16 @@ public sealed class EbpfTrafficTests
         var (client, server, port) = Names("cxt");
         const int N = 123_457, M = 98_765;
         using var ns = new TestNamespace("cxt");
-        Scenario(ns, "transfer", client, server, port, N, M);
+        var seen = Scenario(ns, "transfer", client, server, port, N, M);
+        ulong clientRetrans = seen.GetProperty("client_retrans").GetUInt64(), serverRetrans = seen.GetProperty("server_retrans").GetUInt64();
 
         var counts = Until(collector, c => Of(c, client, Direction.Outgoing, port).ReceivedBytes >= M && Of(c, server, Direction.Incoming, port).ReceivedBytes >= N);
         var outgoing = Assert.Single(counts.Traffic, t => t.Process == client);
         Assert.Equal((Direction.Outgoing, "127.0.0.1", (ushort)port), (outgoing.Direction, outgoing.Peer.ToString(), outgoing.Port));
-        Assert.Equal(new TrafficTotals((ulong)N, (ulong)M, 0, 0, 0), outgoing.Totals);
+        Assert.Equal(new TrafficTotals((ulong)N, (ulong)M, clientRetrans, 0, 0), outgoing.Totals);
         var incoming = Assert.Single(counts.Traffic, t => t.Process == server);
         Assert.Equal((Direction.Incoming, "127.0.0.1", (ushort)port), (incoming.Direction, incoming.Peer.ToString(), incoming.Port));
-        Assert.Equal(new TrafficTotals((ulong)M, (ulong)N, 0, 0, 0), incoming.Totals);
+        Assert.Equal(new TrafficTotals((ulong)M, (ulong)N, serverRetrans, 0, 0), incoming.Totals);
 
         // Nothing is counted twice later: the connection is gone, the counts stay.
         Thread.Sleep(300);
@@ -76,7 +79,7 @@ public sealed class EbpfTrafficTests
         Assert.Contains($"conn_tcp_received_bytes_total{{process=\"{client}\",unit=\"{outgoing.Unit}\",connection=\"outgoing\",peer_address=\"127.0.0.1\",port=\"{port}\"}} {M}\n", text);
         Assert.Contains($"conn_tcp_sent_bytes_total{{process=\"{server}\",unit=\"{incoming.Unit}\",connection=\"incoming\",peer_address=\"127.0.0.1\",port=\"{port}\"}} {M}\n", text);
         Assert.Contains($"conn_tcp_received_bytes_total{{process=\"{server}\",unit=\"{incoming.Unit}\",connection=\"incoming\",peer_address=\"127.0.0.1\",port=\"{port}\"}} {N}\n", text);
-        Assert.DoesNotContain($"conn_tcp_retransmits_total{{process=\"{client}\"", text);
+        if (clientRetrans == 0) Assert.DoesNotContain($"conn_tcp_retransmits_total{{process=\"{client}\"", text);
 
         // A named network replaces the address, as in conn_peers.
         var named = Render(new EbpfView(collector, null, 100, new DroppedSeries(),
@@ -107,14 +110,15 @@ public sealed class EbpfTrafficTests
                 seen.Add((Of(c, client, Direction.Outgoing, port), Of(c, server, Direction.Incoming, port)));
             }
         });
-        Scenario(ns, "transfer", client, server, port, N, M, Count, 5);
+        var run = Scenario(ns, "transfer", client, server, port, N, M, Count, 5);
+        ulong clientRetrans = run.GetProperty("client_retrans").GetUInt64(), serverRetrans = run.GetProperty("server_retrans").GetUInt64();
         var final = Until(collector, c => Of(c, client, Direction.Outgoing, port).ReceivedBytes >= (ulong)(Count * M)
             && Of(c, server, Direction.Incoming, port).ReceivedBytes >= (ulong)(Count * N));
         stop.Cancel();
         reader.Wait();
 
-        Assert.Equal(new TrafficTotals((ulong)(Count * N), (ulong)(Count * M), 0, 0, 0), Of(final, client, Direction.Outgoing, port));
-        Assert.Equal(new TrafficTotals((ulong)(Count * M), (ulong)(Count * N), 0, 0, 0), Of(final, server, Direction.Incoming, port));
+        Assert.Equal(new TrafficTotals((ulong)(Count * N), (ulong)(Count * M), clientRetrans, 0, 0), Of(final, client, Direction.Outgoing, port));
+        Assert.Equal(new TrafficTotals((ulong)(Count * M), (ulong)(Count * N), serverRetrans, 0, 0), Of(final, server, Direction.Incoming, port));
         Assert.True(seen.Count > 20, $"only {seen.Count} reads during the run");
         int distinct = seen.Select(s => s.Client.SentBytes).Distinct().Count();
         Assert.True(distinct > 10, $"the {seen.Count} reads saw {distinct} distinct totals: they did not interleave with the connections");

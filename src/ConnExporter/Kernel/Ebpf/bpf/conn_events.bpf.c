@@ -420,7 +420,7 @@ static __always_inline __u64 socket_cgroup(const struct sock *sk)
 
 // ---- Traffic: bytes, retransmits and resets per owner and peer --------------------------------
 //
-// Each TCP socket opened after attach carries, in socket-local storage, its owner and peer (the
+// Each TCP socket opened after attach has an entry in conn_traffic_sockets: its owner and peer (the
 // key it is counted under) and how much of its own counters has been added to conn_traffic
 // already. Every hook adds only the difference to what was counted (advance: compare-and-swap,
 // so two CPUs flushing one socket never count the same bytes twice), and the final transition to
@@ -457,6 +457,10 @@ struct traffic_value {
 	__u64 resets_received;
 };
 
+// Most TCP sockets tracked at once (opened after attach, not yet destroyed); past it a socket is
+// not counted and COUNTER_TRAFFIC_FULL says so.
+#define TRAFFIC_SOCKETS 262144
+
 struct traffic_socket {
 	struct traffic_key key;
 	__u64 acked;         // payload bytes acknowledged, as far as counted
@@ -468,10 +472,16 @@ struct traffic_socket {
 	__u8 pad[6];
 };
 
+// Keyed by the socket's address, from its start (connect, or ESTABLISHED for an incoming one)
+// to its final flush at CLOSE. A hash without preallocation: elements come from BPF's per-CPU
+// allocator and are freed after an RCU grace period, so a pointer a hook holds never points
+// into a recycled element. (Socket-local storage frees itself with the socket but costs two
+// kmallocs per socket, about 1 µs per connection more: bench/RESULTS.md.)
 struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
+	__uint(max_entries, TRAFFIC_SOCKETS);
+	__type(key, __u64);
 	__type(value, struct traffic_socket);
 } conn_traffic_sockets SEC(".maps");
 
@@ -484,6 +494,30 @@ struct {
 	__type(key, struct traffic_key);
 	__type(value, struct traffic_value);
 } conn_traffic SEC(".maps");
+
+// The last sockets that closed on this CPU, with their keys: an abortive close (SO_LINGER 0, or
+// close with unread data) sends its RST right after the change to CLOSE, in the same context,
+// when the socket's entry is gone already. Several, because sending the RST can run the
+// receiving side's softirq first (over loopback: the peer's CLOSE lands in between).
+#define CLOSED_SLOTS 4
+
+struct closed_socket {
+	__u64 sk;
+	struct traffic_key key;
+};
+
+struct closed_sockets {
+	__u32 next;
+	__u32 pad;
+	struct closed_socket slot[CLOSED_SLOTS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct closed_sockets);
+} conn_traffic_closed SEC(".maps");
 
 static __always_inline struct traffic_value *traffic_value(const struct traffic_key *key)
 {
@@ -564,7 +598,8 @@ static __always_inline void flush(struct traffic_socket *t, const struct sock *s
 
 static __always_inline struct traffic_socket *traffic_of(const struct sock *sk)
 {
-	return bpf_sk_storage_get(&conn_traffic_sockets, (void *)sk, 0, 0);
+	__u64 key = (__u64)sk;
+	return bpf_map_lookup_elem(&conn_traffic_sockets, &key);
 }
 
 static __always_inline void traffic_peer(struct traffic_key *key, const struct sock *sk)
@@ -617,10 +652,19 @@ static __always_inline void record_listener(const struct sock *sk)
 // listener's, cloned; the process name the listener's until the owner shows up, see flush).
 static __always_inline void traffic_begin(const struct sock *sk, __u8 direction, __u64 cgroup_id)
 {
-	struct traffic_socket *t = bpf_sk_storage_get(&conn_traffic_sockets, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	__u64 skaddr = (__u64)sk;
+	struct traffic_socket fresh = {};
+	// BPF_ANY: a socket connecting again after an abort (tcp_disconnect) starts over.
+	if (bpf_map_update_elem(&conn_traffic_sockets, &skaddr, &fresh, BPF_ANY) != 0) {
+		count(COUNTER_TRAFFIC_FULL);
+		return;
+	}
+	struct traffic_socket *t = bpf_map_lookup_elem(&conn_traffic_sockets, &skaddr);
 	if (!t)
 		return;
-	__builtin_memset(t, 0, sizeof(*t));
+	// The first periodic flush comes a second after the start: a short connection is counted
+	// by its final flush alone (one map update, not three).
+	t->flushed_ns = bpf_ktime_get_ns();
 	t->key.direction = direction;
 	t->key.cgroup_id = cgroup_id;
 	traffic_peer(&t->key, sk);
@@ -671,13 +715,13 @@ static __always_inline void traffic_state(const struct sock *sk, int oldstate, i
 	if (!t)
 		return;
 	if (oldstate == TCP_SYN_SENT && newstate == TCP_ESTABLISHED) {
-		// The SYN is acknowledged by now: start the byte counts here, keep the SYN retransmits.
+		// The SYN is acknowledged by now: start the byte counts here. SYN retransmits stay in
+		// total_retrans for a later flush to count.
 		struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
 		if (tp) {
 			t->acked = tp->bytes_acked;
 			t->received = tp->bytes_received;
 		}
-		flush(t, sk, 0);
 		return;
 	}
 	if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK) {
@@ -685,7 +729,20 @@ static __always_inline void traffic_state(const struct sock *sk, int oldstate, i
 		t->fin_sent = 1;
 		name(t);
 	}
-	flush(t, sk, newstate == TCP_CLOSE);
+	if (newstate != TCP_CLOSE) {
+		flush(t, sk, 0);
+		return;
+	}
+	flush(t, sk, 1);
+	__u32 zero = 0;
+	struct closed_sockets *closed = bpf_map_lookup_elem(&conn_traffic_closed, &zero);
+	if (closed) {
+		struct closed_socket *slot = &closed->slot[closed->next++ % CLOSED_SLOTS];
+		slot->sk = (__u64)sk;
+		__builtin_memcpy(&slot->key, &t->key, sizeof(slot->key));
+	}
+	__u64 skaddr = (__u64)sk;
+	bpf_map_delete_elem(&conn_traffic_sockets, &skaddr);
 }
 
 // Send and receive paths: the owning task's process name, and a flush at most once a second.
@@ -740,11 +797,24 @@ static __always_inline void count_reset(const struct sock *sk, int sent)
 {
 	if (!sk)
 		return;
-	// bpf_sk_storage_get returns NULL for request and time-wait sockets (not full sockets).
+	// Request and time-wait sockets are never in conn_traffic_sockets (not full sockets).
+	struct traffic_key *key = 0;
 	struct traffic_socket *t = traffic_of(sk);
-	if (!t)
+	if (t) {
+		key = &t->key;
+	} else if (sent) {
+		__u32 zero = 0;
+		struct closed_sockets *closed = bpf_map_lookup_elem(&conn_traffic_closed, &zero);
+		if (closed) {
+#pragma unroll
+			for (int i = 0; i < CLOSED_SLOTS; i++)
+				if (closed->slot[i].sk == (__u64)sk)
+					key = &closed->slot[i].key;
+		}
+	}
+	if (!key)
 		return;
-	struct traffic_value *v = traffic_value(&t->key);
+	struct traffic_value *v = traffic_value(key);
 	if (!v)
 		return;
 	if (sent)
