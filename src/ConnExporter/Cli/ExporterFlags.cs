@@ -61,7 +61,7 @@ public static class ExporterFlags
         flags.Add(new Flag(EbpfPerPid, "Also export the original monitor's tcp_connects_by_pid{pid,comm} (one series per process: opt-in cardinality).", "false", isBool: true));
         flags.Add(new Flag(NetnsMaxSeries, "Most conn_container_sockets series; the rest fold into container=\"other\".", "1000", placeholder: "N"));
         flags.Add(new Flag(EbpfMaxSeries, "Most series per eBPF family; the rest fold into process=\"other\" or port=\"other\".", "500", placeholder: "N"));
-        flags.Add(new Flag(EbpfTraffic, "Count TCP payload bytes, retransmits and resets per process, unit, container and peer (conn_tcp_sent_bytes_total, conn_tcp_received_bytes_total, conn_tcp_retransmits_total, conn_tcp_resets_total; five more tracepoints, Linux 6.11+).", "true", isBool: true));
+        flags.Add(new Flag(EbpfTraffic, "Count TCP payload bytes, retransmits and resets per process, unit, container and peer (conn_tcp_sent_bytes_total, conn_tcp_received_bytes_total, conn_tcp_retransmits_total, conn_tcp_resets_total; five more tracepoints, Linux 6.11+; off by default: it costs about 3 µs per short connection and 5 % CPU on a bulk transfer, bench/RESULTS.md).", "false", isBool: true));
         flags.Add(new Flag(EbpfTrafficMaxSeries, "Most label sets of the eBPF traffic families; once a label set has its series it keeps it, later ones fold into one \"other\" series.", "1000", placeholder: "N"));
         CommonFlags.Register(flags);
         return flags;
