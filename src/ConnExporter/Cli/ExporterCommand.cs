@@ -39,8 +39,10 @@ public static class ExporterCommand
             Ui = !flags.GetBool(ExporterFlags.DisableUi),
         };
         var procfs = CommonFlags.ProcfsRoot(flags);
-        var options = InventoryOptionsFor(views, flags.GetString(CommonFlags.Source)!, procfs) with
+        var options = InventoryOptionsFor(views, flags.GetString(CommonFlags.Source)!, procfs);
+        options = options with
         {
+            Namespaces = options.NamespaceSelection.Excluding(ExporterFlags.NetnsExcluded(flags)),
             NamespaceRead = CommonFlags.NamespaceRead(flags),
             Rootfs = CommonFlags.Rootfs(flags),
         };

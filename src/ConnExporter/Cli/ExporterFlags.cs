@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using ConnExporter.Metrics;
 
 namespace ConnExporter.Cli;
@@ -24,6 +25,7 @@ public static class ExporterFlags
     public const string EbpfTraffic = "collector.ebpf.traffic";
     public const string EbpfTrafficMaxSeries = "collector.ebpf.traffic.max-series";
     public const string NetnsMaxSeries = "collector.netns.max-series";
+    public const string NetnsExclude = "collector.netns.exclude";
 
     /// <summary>The collectors, for flag registration; their defaults live on the views.</summary>
     public static readonly (string Name, bool Default, string Description)[] Collectors =
@@ -60,11 +62,26 @@ public static class ExporterFlags
         flags.Add(new Flag(ConnectionsIncludeTimeWait, "Include TIME_WAIT sockets in network_connections_info.", "false", isBool: true));
         flags.Add(new Flag(EbpfPerPid, "Also export the original monitor's tcp_connects_by_pid{pid,comm} (one series per process: opt-in cardinality).", "false", isBool: true));
         flags.Add(new Flag(NetnsMaxSeries, "Most conn_container_sockets series; the rest fold into container=\"other\".", "1000", placeholder: "N"));
+        flags.Add(new Flag(NetnsExclude, "Regular expression of network namespaces not to read: matched against the ip netns name or inode, the container name or id, and namespace/pod.", placeholder: "REGEX"));
         flags.Add(new Flag(EbpfMaxSeries, "Most series per eBPF family; the rest fold into process=\"other\" or port=\"other\".", "500", placeholder: "N"));
         flags.Add(new Flag(EbpfTraffic, "Count TCP payload bytes, retransmits and resets per process, unit, container and peer (conn_tcp_sent_bytes_total, conn_tcp_received_bytes_total, conn_tcp_retransmits_total, conn_tcp_resets_total; five more tracepoints, Linux 6.11+; off by default: it costs about 3 µs per short connection and 5 % CPU on a bulk transfer, bench/RESULTS.md).", "false", isBool: true));
         flags.Add(new Flag(EbpfTrafficMaxSeries, "Most label sets of the eBPF traffic families; once a label set has its series it keeps it, later ones fold into one \"other\" series.", "1000", placeholder: "N"));
         CommonFlags.Register(flags);
         return flags;
+    }
+
+    /// <summary>The namespaces the daemon leaves unread (<c>--collector.netns.exclude</c>); null for none.</summary>
+    public static Regex? NetnsExcluded(FlagSet flags)
+    {
+        if (flags.GetString(NetnsExclude) is not { Length: > 0 } pattern) return null;
+        try
+        {
+            return new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
+        }
+        catch (ArgumentException e)
+        {
+            throw new CommandLineException($"invalid value '{pattern}' for flag '--{NetnsExclude}': {e.Message}");
+        }
     }
 
     public static bool IsEnabled(FlagSet flags, string collector, bool byDefault)

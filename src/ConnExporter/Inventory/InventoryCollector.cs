@@ -188,6 +188,10 @@ public sealed class InventoryCollector : IDisposable
         {
             if (ns.Inode == _hostInode) continue;
             if (selection.Inode is { } wanted && ns.Inode != wanted) continue;
+            // Who the namespace belongs to comes from its members' cgroups, not its sockets: an
+            // excluded one is never read.
+            var identity = _namespaceIdentities.Of(ns);
+            if (selection.Excludes(identity)) continue;
             _scratch.Clear();
             _scratchTcp.Clear();
             var scratchTcp = tcp is null ? null : _scratchTcp;
@@ -219,7 +223,6 @@ public sealed class InventoryCollector : IDisposable
             }
             if (scratchTcp is not null && scratchTcp.Count != _scratch.Count)
                 throw new InvalidOperationException($"namespace {ns.Inode}: {scratchTcp.Count} tcp_info entries for {_scratch.Count} sockets");
-            var identity = _namespaceIdentities.Of(ns);
             if (selection.Container is not null && !selection.Matches(identity, null) && !AnyOwnerMightMatch(identity))
                 continue;
             duplicates += Deduplicate(_scratch, scratchTcp);

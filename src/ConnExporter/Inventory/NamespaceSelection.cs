@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 
 namespace ConnExporter.Inventory;
 
@@ -30,6 +31,29 @@ public sealed record NamespaceSelection
 
     /// <summary>The container name, full id or id prefix whose namespace is wanted.</summary>
     public string? Container { get; }
+
+    /// <summary>
+    /// Namespaces never read (<c>--collector.netns.exclude</c>): a namespace is left out when the
+    /// expression matches its <c>ip netns</c> name or inode, its container's name or id, or its
+    /// pod as <c>namespace/pod</c>. Unanchored, as node_exporter's <c>*-exclude</c> flags. The
+    /// host's namespace is never excluded.
+    /// </summary>
+    public Regex? Exclude { get; private init; }
+
+    /// <summary>This selection, leaving out the namespaces <paramref name="exclude"/> matches.</summary>
+    public NamespaceSelection Excluding(Regex? exclude) => this with { Exclude = exclude };
+
+    /// <summary>Whether <paramref name="ns"/> is left unread by <see cref="Exclude"/>.</summary>
+    public bool Excludes(NetworkNamespace ns)
+    {
+        ArgumentNullException.ThrowIfNull(ns);
+        if (Exclude is not { } exclude || ns.IsHost) return false;
+        if (exclude.IsMatch(ns.Label) || (ns.PinnedName is not null && exclude.IsMatch(ns.Inode.ToString(CultureInfo.InvariantCulture))))
+            return true;
+        if (ns.Container is not { } c) return false;
+        return (c.Name is { } name && exclude.IsMatch(name)) || exclude.IsMatch(c.Id)
+            || (c.Pod is { } pod && exclude.IsMatch($"{c.PodNamespace}/{pod}"));
+    }
 
     /// <summary>Parses a <c>--netns</c> value; the error names the flag and what it takes.</summary>
     /// <exception cref="FormatException">An empty value.</exception>

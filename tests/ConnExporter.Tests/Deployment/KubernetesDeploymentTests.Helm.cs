@@ -27,6 +27,7 @@ public sealed partial class KubernetesDeploymentTests
         "--set", "webConfig.enabled=true", "--set", "webConfig.tls=true", "--set", "webConfig.basicAuth=true",
         "--set-json", """webConfig.config={"tls_server_config":{"cert_file":"/etc/conn-exporter/tls.crt","key_file":"/etc/conn-exporter/tls.key"},"basic_auth_users":{"prometheus":"$2y$10$abcdefghijklmnopqrstuu5Eq0yDjD2B8V9n0m4dYjKx6k1rXoQ2e"}}""",
         "--set", "collectors.connections=true", "--set", "ebpf.perPid=true", "--set", "disableExporterMetrics=true", "--set", "disableUi=true",
+        "--set", "netns.exclude=^kube-system/",
         "--set-json", """peerNetworks=["office=10.0.0.0/8","ula=fd00::/8"]""", "--set-json", """extraArgs=["--collector.connections.include-time-wait"]""",
     ];
 

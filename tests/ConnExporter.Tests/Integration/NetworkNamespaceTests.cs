@@ -202,4 +202,28 @@ public sealed class NetworkNamespaceTests
         Assert.True(churned >= 20, $"only {churned} namespaces came and went");
         Assert.True(failures.Count == 0, string.Join("\n", failures) + "\n" + exporter.Stderr);
     }
+
+    [RootFact]
+    public void An_excluded_namespace_is_not_read_and_the_others_still_are()
+    {
+        using var pods = new PodPair();
+        using var host = new TestNamespace("cxe");
+        using var exporter = new RunningExporter(host, 9832, "--no-collector.ebpf", $"--collector.netns.exclude=^{pods.A.Name}$");
+        var body = exporter.Curl("/metrics");
+        var listeners = body.Split('\n').Where(l => l.StartsWith("conn_listeners_info{", StringComparison.Ordinal)).ToList();
+        // B (not excluded) listens on 9090; A (excluded by its ip netns name) on 8080.
+        Assert.Contains(listeners, l => l.Contains($"netns=\"{pods.B.Name}\"", StringComparison.Ordinal) && l.Contains("port=\"9090\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(listeners, l => l.Contains($"netns=\"{pods.A.Name}\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(listeners, l => l.Contains("port=\"8080\"", StringComparison.Ordinal) && !l.Contains("netns=", StringComparison.Ordinal) && !l.Contains("container=", StringComparison.Ordinal));
+    }
+
+    [RootFact]
+    public void A_bad_exclude_expression_fails_at_start_with_one_line()
+    {
+        var result = ExporterProcess.Run(null, ["--collector.netns.exclude=cx(", "--web.listen-address=127.0.0.1:0"]);
+        Assert.Equal(2, result.ExitCode);
+        var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.Contains("--collector.netns.exclude", lines[0], StringComparison.Ordinal);
+    }
 }
