@@ -50,6 +50,9 @@ public static class ExporterCommand
         using var loggers = CommonFlags.CreateLoggerFactory(flags);
         var logger = loggers.CreateLogger("exporter");
         if (passed.Ignored is not null) logger.LogDebug("socket activation variables ignored: {Reason}", passed.Ignored);
+        // Everything a user can get wrong is checked before anything is attached or loaded: a bad
+        // --web.config.file fails with its one line before the eBPF programs are loaded.
+        settings = settings with { Security = ExporterServer.LoadSecurity(settings.WebConfigFile, loggers) };
         using var ebpf = StartEbpf(flags, views, dropped, procfs, options.Rootfs, loggers);
         using var inventory = new InventoryCollector(options, loggers.CreateLogger("inventory"));
         var collection = new SharedCollection(inventory.Take);

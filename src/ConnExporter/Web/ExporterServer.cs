@@ -36,6 +36,10 @@ public static class ExporterServer
         /// <summary>--web.config.file: TLS, basic auth, headers, rate limit; null for plain HTTP.</summary>
         public string? WebConfigFile { get; init; }
 
+        /// <summary>The web config already loaded and checked (<see cref="LoadSecurity"/>), so that a bad
+        /// file is refused before anything else starts; null: loaded from <see cref="WebConfigFile"/> here.</summary>
+        public WebSecurity? Security { get; init; }
+
         /// <summary>Serve the /connections page and /api/v1/connections (off: --web.disable-ui).</summary>
         public bool Ui { get; init; } = true;
     }
@@ -43,7 +47,7 @@ public static class ExporterServer
     public static WebApplication Build(Settings settings, SharedCollection collection, ScrapeRenderer renderer,
         ExporterHealth health, ILoggerFactory loggers)
     {
-        var security = LoadSecurity(settings.WebConfigFile, loggers);
+        var security = settings.Security ?? LoadSecurity(settings.WebConfigFile, loggers);
         if (!security.TlsEnabled && settings.Sockets.FirstOrDefault(s => s.Role == SocketRole.Https) is { } https)
             throw new Cli.CommandLineException(
                 $"systemd passed socket {https} for HTTPS, but no --web.config.file enables TLS; add tls_server_config to the web config or rename the socket");
@@ -102,7 +106,8 @@ public static class ExporterServer
         return app;
     }
 
-    private static WebSecurity LoadSecurity(string? webConfigFile, ILoggerFactory loggers)
+    /// <summary>Loads and checks --web.config.file; a bad file is a <see cref="Cli.CommandLineException"/> with one line.</summary>
+    public static WebSecurity LoadSecurity(string? webConfigFile, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger("web");
         try

@@ -30,6 +30,19 @@ public sealed class SecuredExporterTests : IDisposable
     }
 
     [RootFact]
+    public void BadConfigFailsBeforeEbpfIsLoaded()
+    {
+        // As root the eBPF collector would load (or say why not) at start: neither may happen
+        // before the web config is refused.
+        var config = _pki.Write("web-bad.yml", "basic_auth_users:\n  alice: not-a-hash\n");
+        var result = ExporterProcess.Run(null, "--web.listen-address=127.0.0.1:0", "--log.level=debug", $"--web.config.file={config}");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"conn-exporter: error: web config {config}: line 2:", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("eBPF", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("eBPF", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [RootFact]
     public void PrometheusScrapesOverMutualTlsWithBasicAuth()
     {
         using var ns = new TestNamespace("cxsec");
