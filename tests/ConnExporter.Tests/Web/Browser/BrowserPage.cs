@@ -50,16 +50,26 @@ public sealed class BrowserPage(HeadlessChromium browser, string sessionId)
     }
 
     /// <summary>Polls <paramref name="expression"/> until it is true; throws with <paramref name="what"/> after the timeout.</summary>
+    /// <remarks>An expression that throws counts as "not yet": right after a navigation answers, the
+    /// previous document (or none) may still be the one evaluated, so its elements are missing.</remarks>
     public async Task WaitUntilAsync(string expression, string what, TimeSpan? timeout = null)
     {
         var deadline = Stopwatch.StartNew();
+        InvalidOperationException? lastError = null;
         while (deadline.Elapsed < (timeout ?? TimeSpan.FromSeconds(30)))
         {
-            var v = await EvaluateAsync(expression);
-            if (v.ValueKind == JsonValueKind.True) return;
+            try
+            {
+                if ((await EvaluateAsync(expression)).ValueKind == JsonValueKind.True) return;
+                lastError = null;
+            }
+            catch (InvalidOperationException e)
+            {
+                lastError = e;
+            }
             await Task.Delay(100);
         }
-        throw new TimeoutException($"page never got to: {what}");
+        throw new TimeoutException($"page never got to: {what}", lastError);
     }
 
     /// <summary>Saves a PNG of the viewport (1280×800) and returns its path.</summary>
