@@ -38,12 +38,10 @@ namespace ConnExporter.Inventory;
 public sealed class ProcessResolver
 {
     // Sizes: /proc/<pid>/stat is ~300 bytes (52 numeric fields and a 15-byte comm, under 1.2 KiB
-    // at most); a socket link "socket:[<20 digits>]" is 29 bytes and longer links are not
-    // sockets, so the fd link buffer may cut them; exe may be as long as PATH_MAX.
+    // at most); exe may be as long as PATH_MAX.
     private const int ListingBufferSize = 32 * 1024;
     private const int StatBufferSize = 2048;
     private const int FileBufferSize = 16 * 1024;
-    private const int FdLinkBufferSize = 64;
     private const int PathMax = 4096;
 
     private readonly byte[] _procfsRoot; // NUL-terminated
@@ -62,7 +60,7 @@ public sealed class ProcessResolver
     private readonly byte[] _fdListing = new byte[ListingBufferSize];
     private readonly byte[] _stat = new byte[StatBufferSize];
     private readonly byte[] _file = new byte[FileBufferSize];
-    private readonly byte[] _fdLink = new byte[FdLinkBufferSize];
+    private readonly FdLinkBatch _fdLinks = new();
     private readonly byte[] _path = new byte[PathMax];
 
     /// <param name="procfsRoot">Where procfs is mounted, normally <c>/proc</c>.</param>
@@ -201,6 +199,7 @@ public sealed class ProcessResolver
     {
         var fds = process.Fds;
         int listed = 0;
+        _fdLinks.Clear();
         var entries = new DirectoryEntries(fdDir, _fdListing);
         while (entries.MoveNext())
         {
@@ -228,38 +227,39 @@ public sealed class ProcessResolver
 
             if (read)
             {
-                counters.FdLinksRead++;
-                if (!ProcFile.TryReadLink(fdDir, entry.NulTerminatedName, _fdLink, out int length, out var error))
-                {
-                    if (error is Interop.Errno.EACCES or Interop.Errno.EPERM)
-                    {
-                        // The fd directory may be listable while its links are not (a process
-                        // that is not dumpable, or another user's): every other link would fail
-                        // the same way, so give up on this process for this scan after one try.
-                        Denied(pid, rereadAll, ref counters);
-                        fds.Clear();
-                        return;
-                    }
-                    // An fd closed since the listing: its slot keeps an old generation and is
-                    // swept, so the number is read afresh when it reappears.
-                    continue;
-                }
-                slot.Inode = ProcPidFd.TryParseSocketInode(_fdLink.AsSpan(0, length), out ulong inode) ? inode : 0;
-                slot.Wanted = slot.Inode != 0 && wanted.Contains(slot.Inode);
+                // Read after the listing, in one batch that may use every core; the slot (added
+                // above if new) gets its generation only once the link is read.
+                _fdLinks.Add(fd);
+                continue;
             }
-            else
-            {
-                counters.TrustedCache = true;
-            }
+            counters.TrustedCache = true;
             slot.Generation = generation;
             listed++;
         }
 
-        if (entries.Error is Interop.Errno.EACCES or Interop.Errno.EPERM)
+        bool linksReadable = entries.Error is not (Interop.Errno.EACCES or Interop.Errno.EPERM) && _fdLinks.ReadAll(fdDir);
+        counters.FdLinksRead += _fdLinks.Attempted;
+        if (!linksReadable)
         {
+            // The fd directory may be listable while its links are not (a process that is not
+            // dumpable, or another user's): every link fails the same way.
             Denied(pid, rereadAll, ref counters);
             fds.Clear();
             return;
+        }
+        var queued = _fdLinks.Fds;
+        var inodes = _fdLinks.Inodes;
+        var outcomes = _fdLinks.Outcomes;
+        for (int i = 0; i < queued.Length; i++)
+        {
+            // An fd closed since the listing: its slot keeps an old generation and is swept, so
+            // the number is read afresh when it reappears.
+            if (outcomes[i] != FdLinkOutcome.Read) continue;
+            ref var slot = ref CollectionsMarshal.GetValueRefOrNullRef(fds, queued[i]);
+            slot.Inode = inodes[i];
+            slot.Wanted = slot.Inode != 0 && wanted.Contains(slot.Inode);
+            slot.Generation = generation;
+            listed++;
         }
         // A listing cut short by an error or a malformed record proves nothing about the count.
         process.ListedFdCount = entries.Error == 0 && !entries.Malformed ? listed : -1;

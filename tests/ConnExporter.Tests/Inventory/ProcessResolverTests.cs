@@ -143,6 +143,47 @@ public sealed class ProcessResolverTests(ITestOutputHelper output) : IDisposable
     }
 
     [RootFact]
+    public void A_process_with_thousands_of_sockets_is_read_over_every_core_and_every_owner_found()
+    {
+        // Above FdLinkBatch's threshold (2048 reads per worker) the links are read in parallel;
+        // the result must be exactly the sequential one: every socket, one owner, no stray inode.
+        const int count = 9000;
+        var holder = Start(ManySocketsRaisedLimit, count.ToString());
+        int pid = ReadInt(holder);
+        var fds = SocketInodes(pid);
+        Assert.Equal(count, fds.Count);
+        using var view = SingleProcessProcfs.Of(pid);
+        var resolver = new ProcessResolver(view.Root, NullLogger.Instance);
+
+        var wanted = fds.Values.ToHashSet();
+        var cold = resolver.Resolve(wanted);
+        Assert.True(cold.FdLinksRead >= count, $"cold scan read {cold.FdLinksRead} links");
+        Assert.All(fds.Values, inode => Assert.Equal(pid, Assert.Single(cold.Get(inode)).Pid));
+
+        // A full re-read (as after a newly unowned socket) goes through the same batch again.
+        holder.StandardInput.WriteLine($"close {fds.Keys.Max()}");
+        Assert.Equal("ok", ReadLine(holder));
+        var after = SocketInodes(pid);
+        var again = resolver.Resolve(after.Values.ToHashSet());
+        Assert.Equal(count - 1, after.Count);
+        Assert.All(after.Values, inode => Assert.Equal(pid, Assert.Single(again.Get(inode)).Pid));
+    }
+
+    private const string ManySocketsRaisedLimit = """
+        import os, resource, socket, sys
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(int(sys.argv[1]))]
+        print(os.getpid(), flush=True)
+        for line in sys.stdin:
+            cmd = line.split()
+            if cmd[0] == "close":
+                for s in socks:
+                    if s.fileno() == int(cmd[1]): s.close()
+                print("ok", flush=True)
+        """;
+
+    [RootFact]
     public void A_socket_opened_in_place_of_a_pipe_is_found()
     {
         var holder = Start(ManySockets, "100");
