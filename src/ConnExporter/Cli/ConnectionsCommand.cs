@@ -25,6 +25,7 @@ public static class ConnectionsCommand
         flags.Add(new Flag("summary", "Print counts per protocol and state, and per process, instead of the sockets.", "false", isBool: true));
         flags.Add(new Flag("group-by", "Print the sockets counted per process, per unit, or established connections per peer (as conn_peers).",
             placeholder: "process|unit|peer", allowed: ConnectionGroups.Names));
+        flags.Add(new Flag("conntrack", "Read the conntrack table for the real destination of destination-NATed connections (actual_remote_address and actual_remote_port of --output json); host namespace only; needs CAP_NET_ADMIN.", "false", isBool: true));
         flags.Add(new Flag("owners", "Resolve the processes, systemd unit and container owning each socket.", "true", isBool: true));
         CommonFlags.Register(flags);
         return flags;
@@ -77,7 +78,8 @@ public static class ConnectionsCommand
             TcpInfo: json && !summary && groupBy is null,
             Namespaces: filter.Namespaces,
             NamespaceRead: CommonFlags.NamespaceRead(flags),
-            Rootfs: CommonFlags.Rootfs(flags));
+            Rootfs: CommonFlags.Rootfs(flags),
+            Conntrack: flags.GetBool("conntrack"));
 
         using var collector = new InventoryCollector(options, CommonFlags.CreateLogger(flags, "connections"));
         var connections = collector.Take().Connections;

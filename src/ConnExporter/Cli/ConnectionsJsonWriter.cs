@@ -96,6 +96,8 @@ public static class ConnectionsJsonWriter
     private static readonly JsonEncodedText LocalPort = JsonEncodedText.Encode("local_port");
     private static readonly JsonEncodedText RemoteAddress = JsonEncodedText.Encode("remote_address");
     private static readonly JsonEncodedText RemotePort = JsonEncodedText.Encode("remote_port");
+    private static readonly JsonEncodedText ActualRemoteAddress = JsonEncodedText.Encode("actual_remote_address");
+    private static readonly JsonEncodedText ActualRemotePort = JsonEncodedText.Encode("actual_remote_port");
     private static readonly JsonEncodedText Interface = JsonEncodedText.Encode("interface");
     private static readonly JsonEncodedText DirectionName = JsonEncodedText.Encode("direction");
     private static readonly JsonEncodedText Inode = JsonEncodedText.Encode("inode");
@@ -156,6 +158,18 @@ public static class ConnectionsJsonWriter
         json.WriteNumber(LocalPort, s.Local.Port);
         json.WriteString(RemoteAddress, address[..InetAddressText.Format(s.Remote.Address.Normalize(), address)]);
         json.WriteNumber(RemotePort, s.Remote.Port);
+        // Always present, null when not translated (or conntrack not read): a consumer tells
+        // "no NAT" from an older exporter by the member's presence.
+        if (c.ActualRemote is { } real)
+        {
+            json.WriteString(ActualRemoteAddress, address[..InetAddressText.Format(real.Address.Normalize(), address)]);
+            json.WriteNumber(ActualRemotePort, real.Port);
+        }
+        else
+        {
+            json.WriteNull(ActualRemoteAddress);
+            json.WriteNull(ActualRemotePort);
+        }
         json.WriteString(Interface, c.Interface);
         json.WriteString(DirectionName, Directions[(byte)c.Direction]);
         json.WriteNumber(Inode, s.Inode);

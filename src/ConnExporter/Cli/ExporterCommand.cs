@@ -45,6 +45,7 @@ public static class ExporterCommand
             Namespaces = options.NamespaceSelection.Excluding(ExporterFlags.NetnsExcluded(flags)),
             NamespaceRead = CommonFlags.NamespaceRead(flags),
             Rootfs = CommonFlags.Rootfs(flags),
+            Conntrack = ExporterFlags.ConntrackEnabled(flags),
         };
 
         using var loggers = CommonFlags.CreateLoggerFactory(flags);

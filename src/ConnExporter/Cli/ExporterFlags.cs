@@ -38,6 +38,7 @@ public static class ExporterFlags
         ("tcpinfo", true, "TCP RTT histogram, retransmits and bytes in flight per process (conn_tcp_*; netlink source)."),
         ("ebpf", true, "TCP connect outcomes and latency per process and unit, accepts per port, from a kernel tracepoint (conn_tcp_connects_total, conn_tcp_connect_duration_seconds, conn_tcp_accepts_total; needs CAP_BPF and CAP_PERFMON, kernel 5.8+ with BTF)."),
         ("netns", true, "Read every network namespace (containers, pods, ip netns): the other collectors gain container, pod and namespace labels; conn_container_sockets (needs CAP_SYS_PTRACE to find other users' namespaces)."),
+        ("conntrack", false, "Read the conntrack table (netlink, no conntrack binary) for the real destination of destination-NATed connections (Kubernetes Service VIPs, Docker published ports): actual_peer_address and actual_port on conn_peers, actual_remote_* in /api/v1/connections; host namespace only; needs CAP_NET_ADMIN."),
         ("connections", false, "One series per socket as the original exporter had it (network_connections_info)."),
     ];
 
@@ -84,6 +85,9 @@ public static class ExporterFlags
         }
     }
 
+    /// <summary>--collector.conntrack: an enrichment of the inventory, not a view of its own.</summary>
+    public static bool ConntrackEnabled(FlagSet flags) => IsEnabled(flags, "conntrack", byDefault: false);
+
     public static bool IsEnabled(FlagSet flags, string collector, bool byDefault)
     {
         var name = $"collector.{collector}";
@@ -100,7 +104,8 @@ public static class ExporterFlags
             new InterfacesView(),
             new ListenersView(),
             new ProcessesView(flags.GetInt(ProcessesMaxSeries, 1), dropped),
-            new PeersView(flags.GetInt(PeersMaxSeries, 1), NamedNetwork.ParseList(flags.GetAll(PeersNetworks), PeersNetworks), dropped),
+            new PeersView(flags.GetInt(PeersMaxSeries, 1), NamedNetwork.ParseList(flags.GetAll(PeersNetworks), PeersNetworks), dropped,
+                actualDestinations: ConntrackEnabled(flags)),
             new TcpHealthView(flags.GetInt(TcpInfoMaxSeries, 1), dropped),
             new ConnectionsView(flags.GetInt(ConnectionsMaxSeries, 1), flags.GetBool(ConnectionsIncludeTimeWait), dropped),
             new NetnsView(flags.GetInt(NetnsMaxSeries, 1), dropped),

@@ -9,6 +9,8 @@ namespace ConnExporter.Inventory;
 /// <param name="Namespace">The network namespace the socket lives in; the host's when null.</param>
 /// <param name="Container">The container the socket belongs to: its first owner's when that
 /// process runs in one, else the namespace's; null on the host and outside containers.</param>
+/// <param name="ActualRemote">The real destination behind a destination NAT (conntrack's reply
+/// source) when the connection was translated and conntrack was read; null otherwise.</param>
 public readonly record struct Connection(
     SocketRecord Socket,
     string Interface,
@@ -16,7 +18,8 @@ public readonly record struct Connection(
     IReadOnlyList<ProcessInfo> Owners,
     TcpHealth? Tcp = null,
     NetworkNamespace? Namespace = null,
-    ContainerIdentity? Container = null)
+    ContainerIdentity? Container = null,
+    InetEndpoint? ActualRemote = null)
 {
     public bool IsUnowned => Owners.Count == 0;
 

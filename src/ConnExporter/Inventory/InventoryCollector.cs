@@ -46,6 +46,7 @@ public sealed class InventoryCollector : IDisposable
     private ulong _hostInode;
     private bool _warnedDiscoveryDenied;
     private bool _warnedUnreadable;
+    private readonly ConntrackDestinations? _conntrack;
 
     public InventoryCollector(InventoryOptions options, ILogger logger)
         : this(options, logger, source: null)
@@ -62,6 +63,7 @@ public sealed class InventoryCollector : IDisposable
         _source = source ?? (options.Source == SocketSources.Procfs ? CreateProcfsSource() : new SockDiagSource(options.TcpInfo));
         _owners = options.ResolveOwners ? new ProcessResolver(options.ProcfsRoot, logger) : null;
         _containers = new ContainerDirectory(options.Rootfs);
+        if (options.Conntrack) _conntrack = new ConntrackDestinations(logger);
         if (options.NamespaceSelection.ReadsOtherNamespaces)
         {
             _discovery = new NamespaceDiscovery(options.ProcfsRoot, options.Rootfs);
@@ -112,6 +114,20 @@ public sealed class InventoryCollector : IDisposable
             scanned += others;
         }
 
+        // The host's conntrack table is matched against every namespace's sockets: a pod's or a
+        // bridged container's connection to a Service VIP or published port is translated by the
+        // host's rules (kube-proxy, Docker), so its entry is in the host's table, keyed by the
+        // pod's own address. Rules inside a container's namespace fill that namespace's table,
+        // which this does not read (see docs/conntrack.md).
+        Dictionary<int, InetEndpoint>? actual = null;
+        int conntrackMalformed = 0;
+        if (_conntrack is not null)
+        {
+            actual = [];
+            _conntrack.Resolve(CollectionsMarshal.AsSpan(records), 0, actual);
+            conntrackMalformed = _conntrack.LastRead.Malformed;
+        }
+
         // The snapshot keeps these lists until the next one replaces them: a hint far off (sockets
         // closed since sockstat was read, or a list that had to grow) must not stay allocated.
         TrimIfOversized(records);
@@ -154,7 +170,7 @@ public sealed class InventoryCollector : IDisposable
             _logger.LogWarning("skipped {Count} malformed socket records from {Source}: {Problem}",
                 read.Malformed, _source.Name, read.FirstProblem);
 
-        var stats = new SnapshotStats(_source.Name, read.Malformed, duplicates, unknownInterfaces,
+        var stats = new SnapshotStats(_source.Name, read.Malformed + conntrackMalformed, duplicates, unknownInterfaces,
             owners is not null, owners?.ProcessesDenied ?? 0)
         {
             NamespacesScanned = scanned,
@@ -162,7 +178,7 @@ public sealed class InventoryCollector : IDisposable
             OtherNamespacesSource = _namespaceSources is null ? null : _namespaceSources.UsesNetlink ? SocketSources.Netlink : SocketSources.Procfs,
         };
         var namespaces = ranges.Select(r => r.Namespace).ToArray();
-        return new Snapshot(new SnapshotConnections(records, tcp, enrichment), stats, DateTimeOffset.UtcNow, namespaces);
+        return new Snapshot(new SnapshotConnections(records, tcp, enrichment, actual), stats, DateTimeOffset.UtcNow, namespaces);
     }
 
     /// <summary>

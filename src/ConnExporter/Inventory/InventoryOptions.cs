@@ -12,6 +12,8 @@ namespace ConnExporter.Inventory;
 /// <param name="NamespaceRead">How namespaces other than the host's are read.</param>
 /// <param name="Rootfs">The node's root (<c>--path.rootfs</c>): namespace pins and the container
 /// runtimes' and kubelet's files are looked up under it.</param>
+/// <param name="Conntrack">Read the conntrack table (ctnetlink, needs CAP_NET_ADMIN) to find the
+/// real destination of destination-NATed connections (<see cref="Connection.ActualRemote"/>).</param>
 public sealed record InventoryOptions(
     string Source = SocketSources.Netlink,
     string ProcfsRoot = "/proc",
@@ -21,7 +23,8 @@ public sealed record InventoryOptions(
     bool TcpInfo = true,
     NamespaceSelection? Namespaces = null,
     NamespaceReadPath NamespaceRead = NamespaceReadPath.Procfs,
-    string Rootfs = "/")
+    string Rootfs = "/",
+    bool Conntrack = false)
 {
     public NamespaceSelection NamespaceSelection => Namespaces ?? NamespaceSelection.HostOnly;
 }

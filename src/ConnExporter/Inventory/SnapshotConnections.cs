@@ -24,8 +24,14 @@ public sealed class SnapshotConnections : IReadOnlyList<Connection>
     private readonly List<TcpHealth?>? _tcp;
     private readonly SocketEnrichment[] _enrichment;
 
+    // Sparse: only translated connections (destination NAT) have one, usually few of many, so a
+    // map by index costs nothing per untranslated socket. Null when conntrack was not read.
+    private readonly Dictionary<int, InetEndpoint>? _actualRemotes;
+
     /// <param name="tcp">Each record's tcp_info at the same index; null when not asked for.</param>
-    internal SnapshotConnections(List<SocketRecord> records, List<TcpHealth?>? tcp, SocketEnrichment[] enrichment)
+    /// <param name="actualRemotes">The real destination of translated connections by index.</param>
+    internal SnapshotConnections(List<SocketRecord> records, List<TcpHealth?>? tcp, SocketEnrichment[] enrichment,
+        Dictionary<int, InetEndpoint>? actualRemotes = null)
     {
         if (enrichment.Length != records.Count)
             throw new ArgumentException($"{enrichment.Length} enrichments for {records.Count} records", nameof(enrichment));
@@ -34,6 +40,7 @@ public sealed class SnapshotConnections : IReadOnlyList<Connection>
         _records = records;
         _tcp = tcp;
         _enrichment = enrichment;
+        _actualRemotes = actualRemotes is { Count: > 0 } ? actualRemotes : null;
     }
 
     /// <summary>Splits ready-made connections (tests, other producers) into the same layout.</summary>
@@ -44,6 +51,7 @@ public sealed class SnapshotConnections : IReadOnlyList<Connection>
         var records = new List<SocketRecord>(connections.Count);
         List<TcpHealth?>? tcp = null;
         var enrichment = new SocketEnrichment[connections.Count];
+        Dictionary<int, InetEndpoint>? actual = null;
         for (int i = 0; i < connections.Count; i++)
         {
             var c = connections[i];
@@ -56,8 +64,9 @@ public sealed class SnapshotConnections : IReadOnlyList<Connection>
             }
             tcp?.Add(c.Tcp);
             enrichment[i] = new SocketEnrichment(c.Interface, c.Owners, c.Direction, c.Namespace, c.Container);
+            if (c.ActualRemote is { } real) (actual ??= [])[i] = real;
         }
-        return new SnapshotConnections(records, tcp, enrichment);
+        return new SnapshotConnections(records, tcp, enrichment, actual);
     }
 
     public int Count => _records.Count;
@@ -67,7 +76,8 @@ public sealed class SnapshotConnections : IReadOnlyList<Connection>
         get
         {
             var e = _enrichment[index];
-            return new Connection(_records[index], e.Interface, e.Direction, e.Owners, _tcp?[index], e.Namespace, e.Container);
+            InetEndpoint? actual = _actualRemotes is not null && _actualRemotes.TryGetValue(index, out var real) ? real : null;
+            return new Connection(_records[index], e.Interface, e.Direction, e.Owners, _tcp?[index], e.Namespace, e.Container, actual);
         }
     }
 

@@ -110,7 +110,7 @@ public sealed class ScrapeRenderer
             writer.Sample(CollectorDuration, [new Label("collector", collector)], seconds);
 
         _dropped.Write(writer);
-        writer.BeginFamily(Malformed, "Socket records the kernel returned that could not be parsed and were skipped.", MetricType.Counter);
+        writer.BeginFamily(Malformed, "Kernel records (sockets, and conntrack entries with --collector.conntrack) that could not be parsed and were skipped.", MetricType.Counter);
         writer.Sample(Malformed, (ulong)Interlocked.Read(ref _malformed));
 
         if (_process is not null)

@@ -10,10 +10,17 @@ public sealed class RunningExporter : IDisposable
     private readonly System.Text.StringBuilder _stderr = new();
 
     public RunningExporter(TestNamespace ns, int port, params string[] args)
+        : this(ns, port, wrapper: [], args)
+    {
+    }
+
+    /// <param name="wrapper">A command the exporter runs under, e.g. setpriv dropping a capability.</param>
+    public RunningExporter(TestNamespace ns, int port, string[] wrapper, string[] args)
     {
         _ns = ns;
         Port = port;
-        _process = ns.Start(ExporterProcess.Dotnet, [ExporterProcess.Dll, $"--web.listen-address=127.0.0.1:{port}", .. args]);
+        string[] command = [.. wrapper, ExporterProcess.Dotnet, ExporterProcess.Dll, $"--web.listen-address=127.0.0.1:{port}", .. args];
+        _process = ns.Start(command[0], command[1..]);
         _process.ErrorDataReceived += (_, e) => { lock (_stderr) _stderr.AppendLine(e.Data); };
         _process.BeginErrorReadLine();
         var deadline = Stopwatch.StartNew();

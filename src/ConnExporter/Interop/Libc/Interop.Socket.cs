@@ -8,6 +8,7 @@ internal static partial class Interop
     internal const int SOCK_RAW = 3;
     internal const int SOCK_CLOEXEC = 0x80000;
     internal const int NETLINK_SOCK_DIAG = 4;
+    internal const int NETLINK_NETFILTER = 12;
 
     /// <summary>socket(2); an invalid handle and errno on failure.</summary>
     [LibraryImport(Libraries.Libc, EntryPoint = "socket", SetLastError = true)]

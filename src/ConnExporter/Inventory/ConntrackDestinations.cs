@@ -1,0 +1,90 @@
+using System.Runtime.InteropServices;
+using ConnExporter.Kernel.Netlink;
+using Microsoft.Extensions.Logging;
+
+namespace ConnExporter.Inventory;
+
+/// <summary>
+/// Finds the real destination of sockets whose connection was destination-NATed (a Kubernetes
+/// Service VIP, a Docker published port): the socket shows the virtual address it connected to,
+/// the conntrack entry whose original tuple is that socket's (local → virtual) carries the real
+/// destination as its reply tuple's source. One dump of the translated entries per collection,
+/// in the calling thread's namespace (the host's), into a table reused across collections.
+/// </summary>
+/// <remarks>Without CAP_NET_ADMIN ctnetlink refuses: the sockets keep no actual destination and
+/// one warning says why, once for the collector's lifetime, however many collections follow.</remarks>
+internal sealed class ConntrackDestinations
+{
+    private readonly ConntrackSource _source = new();
+    private readonly Dictionary<ConntrackTuple, InetEndpoint> _translated = [];
+    private readonly ILogger _logger;
+    private bool _warned;
+
+    public ConntrackDestinations(ILogger logger) => _logger = logger;
+
+    /// <summary>The last read's outcome, for self-metrics.</summary>
+    public ConntrackRead LastRead { get; private set; }
+
+    /// <summary>
+    /// Reads the table and records, for each connected socket of <paramref name="sockets"/> that
+    /// has a translated entry, its real destination under its index plus <paramref name="offset"/>.
+    /// </summary>
+    /// <returns>How many sockets were translated.</returns>
+    public int Resolve(ReadOnlySpan<SocketRecord> sockets, int offset, Dictionary<int, InetEndpoint> actual)
+    {
+        ConntrackRead read;
+        try
+        {
+            read = _source.Read(_translated);
+        }
+        catch (NetlinkException e)
+        {
+            // A failed read costs this collection its actual destinations, never the snapshot.
+            _logger.LogWarning("conntrack not read: {Reason}", e.Message);
+            LastRead = new ConntrackRead(ConntrackOutcome.Read, e.Errno, 0, 0, null);
+            return 0;
+        }
+        LastRead = read;
+        if (read.Outcome != ConntrackOutcome.Read)
+        {
+            WarnOnce(read);
+            return 0;
+        }
+        if (read.Malformed > 0)
+            _logger.LogWarning("skipped {Count} malformed conntrack entries: {Problem}", read.Malformed, read.FirstProblem);
+
+        int found = 0;
+        if (_translated.Count > 0)
+        {
+            for (int i = 0; i < sockets.Length; i++)
+            {
+                ref readonly var s = ref sockets[i];
+                if (s.State == SocketState.Listen || s.Remote.Port == 0) continue;
+                if (_translated.TryGetValue(ConntrackTuple.OfSocket(s), out var real))
+                {
+                    actual[offset + i] = real;
+                    found++;
+                }
+            }
+        }
+        // A table sized for a burst of NAT entries must not keep that memory afterwards.
+        if (_translated.Count < 1024 && _translated.EnsureCapacity(0) > 4096) _translated.TrimExcess();
+        return found;
+    }
+
+    private void WarnOnce(ConntrackRead read)
+    {
+        if (_warned) return;
+        _warned = true;
+        if (read.Outcome == ConntrackOutcome.Refused)
+        {
+            _logger.LogWarning("conntrack: reading the connection tracking table was refused ({Errno}): actual_peer_address, actual_port and actual_remote_* stay empty. Grant CAP_NET_ADMIN (it is what ctnetlink requires) or turn conntrack reading off (--no-collector.conntrack, or no --conntrack)",
+                (Interop.Errno)read.Errno);
+        }
+        else
+        {
+            _logger.LogInformation("conntrack: the kernel has no ctnetlink ({Errno}), so no connection is reported as translated",
+                (Interop.Errno)read.Errno);
+        }
+    }
+}
