@@ -58,7 +58,10 @@ public static class ExporterCommand
         using var inventory = new InventoryCollector(options, loggers.CreateLogger("inventory"));
         var collection = new SharedCollection(inventory.Take);
         var process = flags.GetBool(ExporterFlags.DisableExporterMetrics) ? null : new ProcessMetrics(procfs);
-        var renderer = new ScrapeRenderer(views, dropped, process, loggers.CreateLogger("scrape"));
+        var renderer = new ScrapeRenderer(views, dropped, process, loggers.CreateLogger("scrape"))
+        {
+            SelfMetrics = [settings.Security.AuthMetrics],
+        };
         var health = new ExporterHealth(collection, StuckAfter);
 
         using var notify = NotifySocket.FromEnvironment();

@@ -45,6 +45,11 @@ public sealed class ScrapeRenderer
 
     public IReadOnlyList<ISnapshotView> Views => _views;
 
+    /// <summary>Self-metrics of other layers (the web server's authentication counters), written
+    /// after the renderer's own whatever <c>--web.disable-exporter-metrics</c> says: they are
+    /// security signals, not runtime facts.</summary>
+    public IReadOnlyList<ISelfMetrics> SelfMetrics { get; init; } = [];
+
     /// <summary>Each collector's outcome in the latest scrape, for /health.</summary>
     public IReadOnlyDictionary<string, bool> LastOutcomes => _lastOutcomes;
     private volatile IReadOnlyDictionary<string, bool> _lastOutcomes = new Dictionary<string, bool>();
@@ -130,6 +135,7 @@ public sealed class ScrapeRenderer
                 _logger.LogWarning(e, "could not read this process's own /proc entries");
             }
         }
+        foreach (var metrics in SelfMetrics) metrics.Write(writer);
         writer.Finish();
     }
 

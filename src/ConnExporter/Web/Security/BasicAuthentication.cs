@@ -9,9 +9,11 @@ namespace ConnExporter.Web.Security;
 /// Checks <c>Authorization: Basic</c> against basic_auth_users. bcrypt runs once per distinct
 /// (user, stored hash, password): results, good and bad, are cached under a SHA-256 of the
 /// three, so a scraper's repeated credential costs a hash lookup and the password itself is
-/// not kept. bcrypt runs one at a time (as in exporter-toolkit) so a flood of guesses costs one
-/// core, and an unknown user is checked against a fixed hash so timing does not reveal which
-/// users exist.
+/// not kept. At most auth_throttle.bcrypt_concurrency bcrypt checks run at once (exporter-toolkit
+/// runs one) so a flood of guesses never takes every core, and an unknown user is checked
+/// against a fixed hash so timing does not reveal which users exist. Failures feed the
+/// <see cref="AuthThrottle"/>, which is asked again once a check holds the bcrypt slot:
+/// guesses queued in parallel from one address stop running as soon as it is blocked.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "SemaphoreSlim holds no handle unless AvailableWaitHandle is used; this one lives as long as the server.")]
 internal sealed class BasicAuthentication
@@ -23,17 +25,44 @@ internal sealed class BasicAuthentication
     private const string DecoyHash = "$2b$10$9BUMI2X0F7eWVj7D206Pae9FOIex.fHfFwB06VouvfJxZ6tFH86n6";
 
     private readonly ConcurrentDictionary<string, bool> _cache = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _bcrypt = new(1, 1);
+    private readonly SemaphoreSlim _bcrypt;
+    private readonly AuthThrottle _throttle;
+    private readonly AuthMetrics _metrics;
+
+    /// <param name="bcryptConcurrency">Fixed for the server's life: a semaphore cannot be resized
+    /// safely under waiters, so a changed bcrypt_concurrency applies after a restart.</param>
+    public BasicAuthentication(int bcryptConcurrency = 1, AuthThrottle? throttle = null)
+    {
+        Concurrency = Math.Clamp(bcryptConcurrency, 1, Environment.ProcessorCount);
+        _bcrypt = new SemaphoreSlim(Concurrency, Concurrency);
+        _throttle = throttle ?? new AuthThrottle();
+        _metrics = new AuthMetrics(_throttle);
+    }
+
+    /// <summary>bcrypt checks that may run at once.</summary>
+    public int Concurrency { get; }
+
+    public AuthThrottle Throttle => _throttle;
+
+    public AuthMetrics Metrics => _metrics;
 
     /// <summary>How many times bcrypt ran (for tests of the cache).</summary>
-    public int BcryptRuns => _bcryptRuns;
+    public int BcryptRuns => (int)_metrics.BcryptRunCount;
 
-    private int _bcryptRuns;
+    /// <summary>True when <paramref name="authorization"/> carries a known user's password
+    /// (no throttle: for callers that have no client address).</summary>
+    public async ValueTask<bool> IsAuthorizedAsync(IReadOnlyDictionary<string, string> users, string? authorization, CancellationToken cancel) =>
+        await CheckAsync(users, authorization, null, AuthThrottleConfig.Off, cancel) == AuthOutcome.Authorized;
 
-    /// <summary>True when <paramref name="authorization"/> carries a known user's password.</summary>
-    public async ValueTask<bool> IsAuthorizedAsync(IReadOnlyDictionary<string, string> users, string? authorization, CancellationToken cancel)
+    /// <summary>
+    /// Checks <paramref name="authorization"/> from <paramref name="client"/>. The caller has
+    /// already refused a blocked client; this asks again only after waiting for a bcrypt slot.
+    /// </summary>
+    public async ValueTask<AuthOutcome> CheckAsync(IReadOnlyDictionary<string, string> users, string? authorization,
+        System.Net.IPAddress? client, AuthThrottleConfig throttle, CancellationToken cancel)
     {
-        if (!TryDecode(authorization, out string? user, out byte[]? password)) return false;
+        // No or unreadable credentials cost nothing and are what a browser sends first: a 401, not a failure.
+        if (!TryDecode(authorization, out string? user, out byte[]? password)) return AuthOutcome.NoCredentials;
         try
         {
             bool known = users.TryGetValue(user, out string? hash);
@@ -44,8 +73,13 @@ internal sealed class BasicAuthentication
                 await _bcrypt.WaitAsync(cancel);
                 try
                 {
-                    Interlocked.Increment(ref _bcryptRuns);
+                    // Guesses from one address queued here in parallel: once an earlier one
+                    // blocked the address, the rest leave without running bcrypt.
+                    if (_throttle.IsBlocked(client, throttle, out _)) return AuthOutcome.Throttled;
+                    _metrics.CountBcryptRun();
                     ok = Bcrypt.Verify(password, hash) && known;
+                    // Recorded before the slot is released, so the next waiter sees this failure.
+                    if (!ok) _throttle.RecordFailure(client, throttle);
                 }
                 finally
                 {
@@ -54,7 +88,17 @@ internal sealed class BasicAuthentication
                 if (_cache.Count >= MaxCachedCredentials) _cache.Clear();
                 _cache[key] = ok;
             }
-            return ok && known;
+            else if (!ok)
+            {
+                _throttle.RecordFailure(client, throttle);
+            }
+            if (ok && known)
+            {
+                _throttle.RecordSuccess(client);
+                return AuthOutcome.Authorized;
+            }
+            _metrics.CountFailure();
+            return AuthOutcome.Denied;
         }
         finally
         {

@@ -64,6 +64,8 @@ internal sealed class ReloadingWebConfig
                     throw new WebConfigException($"web config {Path}: turning TLS {(next.Tls is null ? "off" : "on")} needs a restart");
                 if (next.Config.Http.Http2 != current.Config.Http.Http2)
                     _logger.LogWarning("web config {Path}: http2 changes apply after a restart", Path);
+                if (next.Config.AuthThrottle.BcryptConcurrency != current.Config.AuthThrottle.BcryptConcurrency)
+                    _logger.LogWarning("web config {Path}: auth_throttle.bcrypt_concurrency changes apply after a restart", Path);
                 _current = next;
                 _rejectedFingerprint = null;
                 Rejection = null;

@@ -3,7 +3,8 @@ namespace ConnExporter.Web.Security;
 /// <summary>
 /// A parsed and checked <c>--web.config.file</c>: exporter-toolkit's schema unchanged
 /// (tls_server_config, http_server_config, rate_limit, basic_auth_users), so one file serves
-/// node_exporter and this exporter.
+/// node_exporter and this exporter, plus one key of its own, auth_throttle (node_exporter would
+/// refuse a file that has it; its defaults apply without it).
 /// </summary>
 public sealed record WebConfig
 {
@@ -14,6 +15,9 @@ public sealed record WebConfig
     public TlsServerConfig Tls { get; init; } = new();
     public HttpServerConfig Http { get; init; } = new();
     public RateLimitConfig RateLimit { get; init; } = new(0, TimeSpan.Zero);
+
+    /// <summary>auth_throttle, conn-exporter's own key: on by default.</summary>
+    public AuthThrottleConfig AuthThrottle { get; init; } = AuthThrottleConfig.Default;
 
     /// <summary>User name → bcrypt hash; empty means no authentication.</summary>
     public IReadOnlyDictionary<string, string> BasicAuthUsers { get; init; } = new Dictionary<string, string>();

@@ -13,7 +13,7 @@ namespace ConnExporter.Web.Security;
 /// </summary>
 internal static class WebConfigParser
 {
-    private static readonly string[] TopKeys = ["tls_server_config", "http_server_config", "rate_limit", "basic_auth_users"];
+    private static readonly string[] TopKeys = ["tls_server_config", "http_server_config", "rate_limit", "basic_auth_users", "auth_throttle"];
     private static readonly string[] TlsKeys =
     [
         "cert", "key", "client_ca", "cert_file", "key_file", "client_auth_type", "client_ca_file",
@@ -22,6 +22,7 @@ internal static class WebConfigParser
     ];
     private static readonly string[] HttpKeys = ["http2", "headers"];
     private static readonly string[] RateKeys = ["burst", "interval"];
+    private static readonly string[] ThrottleKeys = ["failures", "window", "max_block", "max_addresses", "bcrypt_concurrency"];
 
     public static WebConfig Parse(string yaml, string path)
     {
@@ -55,6 +56,8 @@ internal static class WebConfigParser
             config = config with { Http = ParseHttp(httpNode) };
         if (Child(top, "rate_limit") is { } rateNode)
             config = config with { RateLimit = ParseRateLimit(rateNode) };
+        if (Child(top, "auth_throttle") is { } throttleNode)
+            config = config with { AuthThrottle = ParseAuthThrottle(throttleNode) };
         if (Child(top, "basic_auth_users") is { } usersNode)
             config = config with { BasicAuthUsers = ParseUsers(usersNode) };
         return config;
@@ -214,6 +217,50 @@ internal static class WebConfigParser
                 throw At(intervalNode, $"rate_limit.interval: time: invalid duration \"{text}\"");
         }
         return new RateLimitConfig(burst, interval);
+    }
+
+    private static AuthThrottleConfig ParseAuthThrottle(YamlNode node)
+    {
+        var config = AuthThrottleConfig.Default;
+        var map = Mapping(node, "auth_throttle");
+        if (map is null) return config;
+        CheckKeys(map, ThrottleKeys, "auth_throttle");
+        config = config with
+        {
+            Failures = Integer(map, "failures", config.Failures, 0, int.MaxValue),
+            MaxAddresses = Integer(map, "max_addresses", config.MaxAddresses, 1, AuthThrottleConfig.MaxMaxAddresses),
+            // More than the cores would let guessing take them all: clamped, not refused, so one
+            // file serves machines of every size.
+            BcryptConcurrency = Math.Min(Environment.ProcessorCount, Integer(map, "bcrypt_concurrency", config.BcryptConcurrency, 1, int.MaxValue)),
+            Window = Duration(map, "window", config.Window),
+            MaxBlock = Duration(map, "max_block", config.MaxBlock),
+        };
+        if (config.IsEnabled && config.Window <= TimeSpan.Zero)
+            throw At(map, "auth_throttle.window must be positive while auth_throttle.failures is not 0");
+        if (config.IsEnabled && config.MaxBlock < config.Window)
+            throw At(map, "auth_throttle.max_block is shorter than auth_throttle.window");
+        return config;
+    }
+
+    private static int Integer(YamlMappingNode map, string key, int fallback, int min, int max)
+    {
+        if (Child(map, key) is not { } node) return fallback;
+        var text = Scalar(node, $"auth_throttle.{key}");
+        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value))
+            throw At(node, $"auth_throttle.{key}: cannot unmarshal {text} into an integer");
+        if (value < min || value > max)
+            throw At(node, max == int.MaxValue ? $"auth_throttle.{key}: {value} is below {min}" : $"auth_throttle.{key}: {value} is not between {min} and {max}");
+        return value;
+    }
+
+    private static TimeSpan Duration(YamlMappingNode map, string key, TimeSpan fallback)
+    {
+        if (Child(map, key) is not { } node) return fallback;
+        var text = Scalar(node, $"auth_throttle.{key}");
+        if (!GoDuration.TryParse(text, out var value))
+            throw At(node, $"auth_throttle.{key}: time: invalid duration \"{text}\"");
+        if (value < TimeSpan.Zero) throw At(node, $"auth_throttle.{key}: {text} is negative");
+        return value;
     }
 
     private static Dictionary<string, string> ParseUsers(YamlNode node)

@@ -24,7 +24,7 @@ public sealed class WebSecurity
 
     private readonly ReloadingWebConfig? _config;
     private readonly ILogger _logger;
-    private readonly BasicAuthentication _basicAuth = new();
+    private readonly BasicAuthentication _basicAuth;
     private readonly RequestRateLimit _rateLimit;
 
     private WebSecurity(ReloadingWebConfig? config, ILogger logger)
@@ -35,6 +35,7 @@ public sealed class WebSecurity
         TlsEnabled = initial?.Tls is not null;
         Http2 = initial?.Config.Http.Http2 ?? false;
         _rateLimit = new RequestRateLimit(initial?.Config.RateLimit ?? new RateLimitConfig(0, TimeSpan.Zero));
+        _basicAuth = new BasicAuthentication((initial?.Config.AuthThrottle ?? AuthThrottleConfig.Default).BcryptConcurrency);
     }
 
     /// <summary>
@@ -60,6 +61,9 @@ public sealed class WebSecurity
     internal ReloadingWebConfig? Config => _config;
 
     internal BasicAuthentication BasicAuth => _basicAuth;
+
+    /// <summary>The authentication self-metrics (failures, throttled requests, bcrypt runs, throttle table size).</summary>
+    public ConnExporter.Metrics.ISelfMetrics AuthMetrics => _basicAuth.Metrics;
 
     /// <summary>
     /// Re-reads the web config now (SIGHUP) instead of at the next periodic check; throws when
@@ -127,7 +131,8 @@ public sealed class WebSecurity
     /// <summary>
     /// Runs before every endpoint, health probes included (as exporter-toolkit protects every
     /// path): an unhandled exception becomes a bare 500; a request with a body gets 413; then
-    /// rate limit (429), configured headers, basic auth (401 with <c>WWW-Authenticate: Basic realm="conn-exporter"</c>).
+    /// rate limit (429), configured headers, the auth throttle (429 with <c>Retry-After</c>), basic
+    /// auth (401 with <c>WWW-Authenticate: Basic realm="conn-exporter"</c>).
     /// </summary>
     public void UseAuthentication(IApplicationBuilder app) => app.Use(HandleAsync);
 
@@ -153,13 +158,8 @@ public sealed class WebSecurity
                 return;
             }
             foreach (var (name, value) in config.Http.Headers) context.Response.Headers[name] = value;
-            if (config.BasicAuthUsers.Count > 0
-                && !await _basicAuth.IsAuthorizedAsync(config.BasicAuthUsers, context.Request.Headers.Authorization, context.RequestAborted))
-            {
-                context.Response.Headers.WWWAuthenticate = $"Basic realm=\"{Realm}\"";
-                await Plain(context, StatusCodes.Status401Unauthorized, "Unauthorized");
+            if (config.BasicAuthUsers.Count > 0 && !await AuthenticateAsync(context, config))
                 return;
-            }
             await next(context);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
@@ -172,6 +172,35 @@ public sealed class WebSecurity
             _logger.LogError("{Method} {Path} failed: {Error}", context.Request.Method, context.Request.Path.Value, e.ToString());
             context.Response.Clear();
             await Plain(context, StatusCodes.Status500InternalServerError, "Internal Server Error");
+        }
+    }
+
+    /// <summary>
+    /// Basic auth behind the throttle: a blocked address gets 429 with <c>Retry-After</c> before
+    /// its credentials are even decoded, so it costs nothing; whatever it sends, a correct
+    /// password included (see SECURITY.md). False when the response has been written.
+    /// </summary>
+    private async ValueTask<bool> AuthenticateAsync(HttpContext context, WebConfig config)
+    {
+        var client = context.Connection.RemoteIpAddress;
+        var throttle = config.AuthThrottle;
+        var outcome = _basicAuth.Throttle.IsBlocked(client, throttle, out _) ? AuthOutcome.Throttled
+            : await _basicAuth.CheckAsync(config.BasicAuthUsers, context.Request.Headers.Authorization, client, throttle, context.RequestAborted);
+        switch (outcome)
+        {
+            case AuthOutcome.Authorized:
+                return true;
+            case AuthOutcome.Throttled:
+                _basicAuth.Metrics.CountThrottled();
+                // Asked again: a block that began while this request waited for bcrypt has its full length left.
+                _basicAuth.Throttle.IsBlocked(client, throttle, out var retryAfter);
+                context.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await Plain(context, StatusCodes.Status429TooManyRequests, "Too Many Requests");
+                return false;
+            default:
+                context.Response.Headers.WWWAuthenticate = $"Basic realm=\"{Realm}\"";
+                await Plain(context, StatusCodes.Status401Unauthorized, "Unauthorized");
+                return false;
         }
     }
 

@@ -114,6 +114,16 @@ public sealed class WebConfigTests
     [InlineData("http_server_config:\n  headers:\n    Content-Security-Policy: \"a\\r\\nSet-Cookie: x\"\n", "control character")]
     [InlineData("rate_limit:\n  burst: lots\n", "rate_limit.burst")]
     [InlineData("rate_limit:\n  interval: 5 parsecs\n", "invalid duration")]
+    [InlineData("auth_throttle:\n  failures: 5\n  tries: 3\n", "line 3: field tries not found in auth_throttle")]
+    [InlineData("auth_throttle:\n  failures: few\n", "line 2: auth_throttle.failures: cannot unmarshal few into an integer")]
+    [InlineData("auth_throttle:\n  failures: -1\n", "line 2: auth_throttle.failures: -1 is below 0")]
+    [InlineData("auth_throttle:\n  window: soon\n", "line 2: auth_throttle.window: time: invalid duration \"soon\"")]
+    [InlineData("auth_throttle:\n  window: -1m\n", "line 2: auth_throttle.window: -1m is negative")]
+    [InlineData("auth_throttle:\n  window: 0s\n", "line 2: auth_throttle.window must be positive while auth_throttle.failures is not 0")]
+    [InlineData("auth_throttle:\n  window: 1h\n", "line 2: auth_throttle.max_block is shorter than auth_throttle.window")]
+    [InlineData("auth_throttle:\n  max_addresses: 0\n", "line 2: auth_throttle.max_addresses: 0 is not between 1 and 1000000")]
+    [InlineData("auth_throttle:\n  bcrypt_concurrency: 0\n", "line 2: auth_throttle.bcrypt_concurrency: 0 is below 1")]
+    [InlineData("auth_throttle: on\n", "line 1: auth_throttle: expected a mapping")]
     [InlineData("basic_auth_users:\n  alice: s3cret\n", "basic_auth_users.alice: not a bcrypt hash")]
     [InlineData("basic_auth_users: [alice]\n", "basic_auth_users: expected a mapping")]
     [InlineData("tls_server_config: [a\n", "line 2")]
@@ -125,6 +135,25 @@ public sealed class WebConfigTests
         Assert.StartsWith($"web config {Path}: ", e.Message, StringComparison.Ordinal);
         Assert.Contains(problem, e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void AuthThrottleIsOnByDefaultAndConfigurable()
+    {
+        var defaults = WebConfig.Parse("basic_auth_users:\n  alice: " + BcryptTests.S3cret2b + "\n", Path).AuthThrottle;
+        Assert.Equal(AuthThrottleConfig.Default, defaults);
+        Assert.True(defaults.IsEnabled);
+        Assert.Equal((5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(15), 4096), (defaults.Failures, defaults.Window, defaults.MaxBlock, defaults.MaxAddresses));
+        Assert.Equal(Math.Max(1, Environment.ProcessorCount / 2), defaults.BcryptConcurrency);
+
+        var config = WebConfig.Parse("auth_throttle:\n  failures: 3\n  window: 30s\n  max_block: 1h\n  max_addresses: 100\n  bcrypt_concurrency: 1\n", Path).AuthThrottle;
+        Assert.Equal(new AuthThrottleConfig(3, TimeSpan.FromSeconds(30), TimeSpan.FromHours(1), 100, 1), config);
+
+        // Off: failures 0 (the window is then not checked); more bcrypt slots than cores are clamped.
+        var off = WebConfig.Parse("auth_throttle:\n  failures: 0\n  window: 0s\n  bcrypt_concurrency: 4096\n", Path).AuthThrottle;
+        Assert.False(off.IsEnabled);
+        Assert.Equal(Environment.ProcessorCount, off.BcryptConcurrency);
+        Assert.Equal(AuthThrottleConfig.Default, WebConfig.Parse("auth_throttle:\n", Path).AuthThrottle);
     }
 
     [Fact]
