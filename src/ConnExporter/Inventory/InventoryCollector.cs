@@ -174,6 +174,7 @@ public sealed class InventoryCollector : IDisposable
             owners is not null, owners?.ProcessesDenied ?? 0)
         {
             NamespacesScanned = scanned,
+            OwnersIncomplete = owners?.DescriptorsExhausted ?? false,
             NamespaceReadFailures = _failures.Totals,
             OtherNamespacesSource = _namespaceSources is null ? null : _namespaceSources.UsesNetlink ? SocketSources.Netlink : SocketSources.Procfs,
         };

@@ -33,6 +33,12 @@ namespace ConnExporter.Inventory;
 /// are remembered, so they do not force a full rescan on every call. The remaining blind spot —
 /// a reused fd number naming an unwanted socket while the cached, still-wanted one is held by
 /// another process — only adds a stale owner until that process closes the fd.</para>
+/// <para>Out of file descriptors (EMFILE, or ENFILE host-wide), every further open fails the
+/// same way, so the walk stops at the first one and the result says it is incomplete
+/// (<see cref="SocketOwners.DescriptorsExhausted"/>): the collectors that need owners then
+/// report failure instead of showing every socket as unowned. Nothing learned in such a walk
+/// evicts or replaces the cache, so the first walk after descriptors free up is a normal one.
+/// The warning is rate-limited: a scrape every few seconds must not flood the journal.</para>
 /// <para>Calls are serialised; the result is immutable and may be shared by concurrent readers.</para>
 /// </remarks>
 public sealed class ProcessResolver
@@ -43,6 +49,9 @@ public sealed class ProcessResolver
     private const int StatBufferSize = 2048;
     private const int FileBufferSize = 16 * 1024;
     private const int PathMax = 4096;
+
+    /// <summary>At most one out-of-descriptors warning per this interval.</summary>
+    internal static readonly TimeSpan ExhaustedWarningInterval = TimeSpan.FromMinutes(1);
 
     private readonly byte[] _procfsRoot; // NUL-terminated
     private readonly string _procfsRootText;
@@ -55,6 +64,9 @@ public sealed class ProcessResolver
     private uint _generation;
     private bool _warnedDenied;
     private bool _warnedRoot;
+    private long _exhaustedWarnedAt;   // Stopwatch timestamp of the last warning, 0 for none
+    private int _exhaustedSinceWarning; // walks cut short since that warning
+    private int _exhaustedWalks;        // walks cut short since the last complete one
 
     private readonly byte[] _procListing = new byte[ListingBufferSize];
     private readonly byte[] _fdListing = new byte[ListingBufferSize];
@@ -83,7 +95,8 @@ public sealed class ProcessResolver
             var counters = new ResolveCounters();
 
             if (!ScanAll(socketInodes, rereadAll: false, generation, ref counters))
-                return SocketOwners.Empty;
+                return counters.DescriptorsExhausted ? Exhausted(socketInodes, generation, counters) : SocketOwners.Empty;
+            if (counters.DescriptorsExhausted) return Exhausted(socketInodes, generation, counters);
 
             var owners = CollectOwners(socketInodes, generation);
             if (counters.TrustedCache && HasNewlyUnowned(socketInodes, owners))
@@ -93,16 +106,65 @@ public sealed class ProcessResolver
                 owners = CollectOwners(socketInodes, generation);
             }
 
+            if (counters.DescriptorsExhausted) return Exhausted(socketInodes, generation, counters);
+
             RememberUnowned(socketInodes, owners);
             EvictGone(generation);
+            Recovered();
             return new SocketOwners(owners, counters);
         }
+    }
+
+    /// <summary>
+    /// A walk cut short by EMFILE/ENFILE: what it found, flagged incomplete. The cache is neither
+    /// evicted nor told which sockets are unowned (the processes not reached are not gone).
+    /// </summary>
+    private SocketOwners Exhausted(IReadOnlySet<ulong> wanted, uint generation, in ResolveCounters counters)
+    {
+        _exhaustedWalks++;
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (_exhaustedWarnedAt == 0
+            || System.Diagnostics.Stopwatch.GetElapsedTime(_exhaustedWarnedAt, now) >= ExhaustedWarningInterval)
+        {
+            _logger.LogWarning(
+                "Out of file descriptors ({Errno}) while walking {ProcfsRoot}/<pid>/fd: socket owners are unknown " +
+                "and the collectors that need them report conn_exporter_collector_success 0 until descriptors free up. " +
+                "Raise the limit (LimitNOFILE=, ulimit -n). Said at most once a minute; {Suppressed} more walks failed since the last warning",
+                counters.ExhaustedErrno, _procfsRootText, _exhaustedSinceWarning);
+            _exhaustedWarnedAt = now;
+            _exhaustedSinceWarning = 0;
+        }
+        else
+        {
+            _exhaustedSinceWarning++;
+        }
+        return new SocketOwners(CollectOwners(wanted, generation), counters);
+    }
+
+    private void Recovered()
+    {
+        if (_exhaustedWalks == 0) return;
+        _logger.LogInformation("File descriptors available again: socket owners resolved ({Walks} walks had failed for want of them)",
+            _exhaustedWalks);
+        _exhaustedWalks = 0;
+        _exhaustedSinceWarning = 0;
+        _exhaustedWarnedAt = 0;
+    }
+
+    /// <summary>The process (EMFILE) or the host (ENFILE) has no descriptor left to open anything.</summary>
+    private static bool OutOfDescriptors(Interop.Errno error, ref ResolveCounters counters)
+    {
+        if (error is not (Interop.Errno.EMFILE or Interop.Errno.ENFILE)) return false;
+        counters.DescriptorsExhausted = true;
+        counters.ExhaustedErrno = error;
+        return true;
     }
 
     private bool ScanAll(IReadOnlySet<ulong> wanted, bool rereadAll, uint generation, ref ResolveCounters counters)
     {
         if (!ScopedFileDescriptor.TryOpenDirectoryAt(Interop.AtFdCwd, _procfsRoot, out var root, out var error))
         {
+            if (OutOfDescriptors(error, ref counters)) return false;
             if (!_warnedRoot)
             {
                 _warnedRoot = true;
@@ -119,10 +181,15 @@ public sealed class ProcessResolver
                 if (entry.Type is not (DirectoryEntry.TypeDirectory or DirectoryEntry.TypeUnknown)) continue;
                 if (!entry.TryParseNumber(out int pid)) continue;
                 // A process that exits between listing and opening is simply not there.
-                if (!ScopedFileDescriptor.TryOpenDirectoryAt(root.Value, entry.NulTerminatedName, out var pidDir, out _))
+                if (!ScopedFileDescriptor.TryOpenDirectoryAt(root.Value, entry.NulTerminatedName, out var pidDir, out var pidError))
+                {
+                    if (OutOfDescriptors(pidError, ref counters)) break;
                     continue;
+                }
                 using (pidDir)
                     ScanProcess(pid, pidDir.Value, wanted, rereadAll, generation, ref counters);
+                // Every later open would fail the same way: stop rather than walk on blind.
+                if (counters.DescriptorsExhausted) break;
             }
             if (entries.Error != 0 || entries.Malformed)
                 _logger.LogDebug("Listing {ProcfsRoot} stopped early ({Errno}, malformed: {Malformed})",
@@ -136,17 +203,22 @@ public sealed class ProcessResolver
     {
         // Everything is read through the /proc/<pid> descriptor, so it all belongs to the process
         // whose start time we read even if the pid is reused meanwhile (reads then fail: ESRCH).
-        if (!ProcFile.TryRead(pidDir, "stat\0"u8, _stat, out int length, out _)) return;
+        if (!ProcFile.TryRead(pidDir, "stat\0"u8, _stat, out int length, out var statError))
+        {
+            OutOfDescriptors(statError, ref counters);
+            return;
+        }
         if (!ProcPidStat.TryParse(_stat.AsSpan(0, length), out var stat)) return;
         counters.ProcessesScanned++;
 
-        ref var cached = ref CollectionsMarshal.GetValueRefOrAddDefault(_processes, pid, out bool exists);
-        if (!exists || cached!.Info.StartTime != stat.StartTime || !cached.HasComm(stat.Comm))
+        _processes.TryGetValue(pid, out var process);
+        if (process is null || process.Info.StartTime != stat.StartTime || !process.HasComm(stat.Comm))
         {
-            cached = ReadIdentity(pid, pidDir, stat);
+            // An identity read without its cgroup would be cached for the process's lifetime.
+            if (ReadIdentity(pid, pidDir, stat, ref counters) is not { } fresh) return;
+            _processes[pid] = process = fresh;
             counters.ProcessesRead++;
         }
-        var process = cached;
         process.Generation = generation;
 
         if (!rereadAll && FdTableLooksUnchanged(process, pidDir, wanted))
@@ -159,6 +231,8 @@ public sealed class ProcessResolver
         process.ListedFdCount = -1;
         if (!ScopedFileDescriptor.TryOpenDirectoryAt(pidDir, "fd\0"u8, out var fdDir, out var error))
         {
+            // The fd table is not known to be empty: keep it (ListedFdCount -1 forces a listing).
+            if (OutOfDescriptors(error, ref counters)) return;
             if (error is Interop.Errno.EACCES or Interop.Errno.EPERM) Denied(pid, rereadAll, ref counters);
             process.Fds.Clear();
             return;
@@ -181,14 +255,17 @@ public sealed class ProcessResolver
         && openFds == (ulong)process.ListedFdCount
         && process.SocketsStillAsWanted(wanted);
 
-    private ProcessCacheEntry ReadIdentity(int pid, int pidDir, ProcPidStat stat)
+    /// <summary>comm, exe and cgroup of a process; null when out of descriptors (nothing to cache).</summary>
+    private ProcessCacheEntry? ReadIdentity(int pid, int pidDir, ProcPidStat stat, ref ResolveCounters counters)
     {
         string? executable = ProcFile.TryReadLink(pidDir, "exe\0"u8, _path, out int pathLength, out _)
             ? Encoding.UTF8.GetString(_path, 0, pathLength)
             : null;
-        var cgroup = ProcFile.TryRead(pidDir, "cgroup\0"u8, _file, out int cgroupLength, out _)
-            ? ProcPidCgroup.Parse(_file.AsSpan(0, cgroupLength))
-            : default;
+        var cgroup = default(CgroupIdentity);
+        if (ProcFile.TryRead(pidDir, "cgroup\0"u8, _file, out int cgroupLength, out var cgroupError))
+            cgroup = ProcPidCgroup.Parse(_file.AsSpan(0, cgroupLength));
+        else if (OutOfDescriptors(cgroupError, ref counters))
+            return null;
         var info = new ProcessInfo(pid, stat.StartTime, Encoding.UTF8.GetString(stat.Comm), executable,
             cgroup.Unit, cgroup.Container, cgroup.PodUid);
         return new ProcessCacheEntry(info, stat.Comm);

@@ -52,6 +52,13 @@ public sealed record SnapshotStats(
     /// host's namespace is read.</summary>
     public IReadOnlyList<long> NamespaceReadFailures { get; init; } = [];
 
+    /// <summary>
+    /// The owner walk stopped early for want of file descriptors (EMFILE/ENFILE): owners are
+    /// incomplete, so the collectors that need them fail this scrape rather than report sockets
+    /// as unowned.
+    /// </summary>
+    public bool OwnersIncomplete { get; init; }
+
     /// <summary>How the other namespaces were read (<c>netlink</c> or <c>procfs</c>); null when none is.</summary>
     public string? OtherNamespacesSource { get; init; }
 }

@@ -17,6 +17,7 @@ public sealed class SocketOwners
         FdListingsSkipped = counters.FdListingsSkipped;
         ProcessesDenied = counters.ProcessesDenied;
         FullRescan = counters.FullRescan;
+        DescriptorsExhausted = counters.DescriptorsExhausted;
     }
 
     public static SocketOwners Empty { get; } = new([], default);
@@ -51,6 +52,12 @@ public sealed class SocketOwners
 
     /// <summary>Whether this call re-read every fd link to resolve sockets the cache could not.</summary>
     public bool FullRescan { get; }
+
+    /// <summary>
+    /// The walk stopped early because the exporter (EMFILE) or the host (ENFILE) ran out of file
+    /// descriptors: the owners are incomplete and must not be reported as if sockets had none.
+    /// </summary>
+    public bool DescriptorsExhausted { get; }
 }
 
 /// <summary>What one resolve cost, accumulated while scanning.</summary>
@@ -62,6 +69,8 @@ internal struct ResolveCounters
     public int FdListingsSkipped;
     public int ProcessesDenied;
     public bool FullRescan;
+    public bool DescriptorsExhausted;
+    public Interop.Errno ExhaustedErrno;
 
     /// <summary>Some fd was not re-read because its cached value was trusted.</summary>
     public bool TrustedCache;

@@ -11,7 +11,8 @@ namespace ConnExporter.Metrics;
 /// Renders one scrape: every enabled view over the collection's snapshot, then the exporter's
 /// own metrics. Each view is written to a scratch buffer first and copied only if it finished,
 /// so a failing view costs its own families and sets its <c>collector_success</c> to 0 — it
-/// never breaks the exposition or the scrape.
+/// never breaks the exposition or the scrape. The views that need owners fail likewise when the
+/// snapshot's owners are incomplete (<see cref="SnapshotStats.OwnersIncomplete"/>).
 /// </summary>
 public sealed class ScrapeRenderer
 {
@@ -72,7 +73,9 @@ public sealed class ScrapeRenderer
         var scratch = new ArrayBufferWriter<byte>(4096);
         foreach (var view in _views)
         {
-            if (!inventoryOk && view.NeedsSnapshot)
+            // Owners cut short (out of file descriptors; the resolver logged it): a view that
+            // needs them would count every socket as unowned. It fails instead, and only it.
+            if ((!inventoryOk && view.NeedsSnapshot) || (view.NeedsOwners && snapshot.Stats.OwnersIncomplete))
             {
                 outcomes.Add((view.Name, false, 0));
                 continue;

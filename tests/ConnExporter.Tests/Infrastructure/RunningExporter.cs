@@ -36,6 +36,11 @@ public sealed class RunningExporter : IDisposable
 
     public int Port { get; }
 
+    /// <summary>The exporter's pid (<c>ip netns exec</c> execs it in place).</summary>
+    public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
     public string Stderr
     {
         get { lock (_stderr) return _stderr.ToString(); }

@@ -12,6 +12,7 @@ internal static partial class Interop
         ENOMEM = 12,
         EACCES = 13,
         EINVAL = 22,
+        ENFILE = 23,
         EMFILE = 24,
         ENOTDIR = 20,
         ENAMETOOLONG = 36,
