@@ -19,20 +19,34 @@ public sealed class ProcessMetrics
         _startTimeSeconds = new DateTimeOffset(me.StartTime.ToUniversalTime()).ToUnixTimeMilliseconds() / 1000.0;
     }
 
+    /// <summary>
+    /// Writes what could be read. Every value is read before any family is begun, so a file that
+    /// is missing or malformed (a garbage <c>--path.procfs</c>) drops its families, never the
+    /// scrape or half a family.
+    /// </summary>
     public void Write(ExpositionWriter writer)
     {
+        var memory = ReadStatMemory();
+        int? openFds = CountOpenFds();
+        ulong? maxFds = ReadMaxFds();
+
         writer.BeginFamily("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", MetricType.Counter);
         writer.Sample("process_cpu_seconds_total", Environment.CpuUsage.TotalTime.TotalSeconds);
 
-        var (virtualBytes, residentPages) = ReadStatMemory();
-        writer.BeginFamily("process_resident_memory_bytes", "Resident memory size in bytes.", MetricType.Gauge);
-        writer.Sample("process_resident_memory_bytes", residentPages * (ulong)Environment.SystemPageSize);
-        writer.BeginFamily("process_virtual_memory_bytes", "Virtual memory size in bytes.", MetricType.Gauge);
-        writer.Sample("process_virtual_memory_bytes", virtualBytes);
+        if (memory is var (virtualBytes, residentPages))
+        {
+            writer.BeginFamily("process_resident_memory_bytes", "Resident memory size in bytes.", MetricType.Gauge);
+            writer.Sample("process_resident_memory_bytes", residentPages * (ulong)Environment.SystemPageSize);
+            writer.BeginFamily("process_virtual_memory_bytes", "Virtual memory size in bytes.", MetricType.Gauge);
+            writer.Sample("process_virtual_memory_bytes", virtualBytes);
+        }
 
-        writer.BeginFamily("process_open_fds", "Number of open file descriptors.", MetricType.Gauge);
-        writer.Sample("process_open_fds", (ulong)CountOpenFds());
-        if (ReadMaxFds() is { } max)
+        if (openFds is { } open)
+        {
+            writer.BeginFamily("process_open_fds", "Number of open file descriptors.", MetricType.Gauge);
+            writer.Sample("process_open_fds", (ulong)open);
+        }
+        if (maxFds is { } max)
         {
             writer.BeginFamily("process_max_fds", "Maximum number of open file descriptors.", MetricType.Gauge);
             writer.Sample("process_max_fds", max);
@@ -42,24 +56,54 @@ public sealed class ProcessMetrics
         writer.Sample("process_start_time_seconds", _startTimeSeconds);
     }
 
-    /// <summary>vsize (field 23) and rss in pages (field 24) of /proc/self/stat.</summary>
-    private (ulong Virtual, ulong ResidentPages) ReadStatMemory()
+    /// <summary>vsize (field 23) and rss in pages (field 24) of /proc/self/stat; null when unreadable.</summary>
+    private (ulong Virtual, ulong ResidentPages)? ReadStatMemory()
     {
-        var stat = File.ReadAllText(Path.Combine(_self, "stat"));
+        string stat;
+        try
+        {
+            stat = File.ReadAllText(Path.Combine(_self, "stat"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
         // Fields after the comm's closing parenthesis start at field 3 (state).
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return (ulong.Parse(fields[20], CultureInfo.InvariantCulture), ulong.Parse(fields[21], CultureInfo.InvariantCulture));
+        int close = stat.LastIndexOf(')');
+        if (close < 0 || close + 2 > stat.Length) return null;
+        var fields = stat[(close + 2)..].Split(' ');
+        return fields.Length > 21
+            && ulong.TryParse(fields[20], NumberStyles.None, CultureInfo.InvariantCulture, out ulong virtualBytes)
+            && ulong.TryParse(fields[21], NumberStyles.None, CultureInfo.InvariantCulture, out ulong residentPages)
+            ? (virtualBytes, residentPages)
+            : null;
     }
 
-    private int CountOpenFds() => Directory.EnumerateFileSystemEntries(Path.Combine(_self, "fd")).Count();
+    private int? CountOpenFds()
+    {
+        try
+        {
+            return Directory.EnumerateFileSystemEntries(Path.Combine(_self, "fd")).Count();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 
     private ulong? ReadMaxFds()
     {
-        foreach (var line in File.ReadLines(Path.Combine(_self, "limits")))
+        try
         {
-            if (!line.StartsWith("Max open files", StringComparison.Ordinal)) continue;
-            var parts = line[14..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            return ulong.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var soft) ? soft : null;
+            foreach (var line in File.ReadLines(Path.Combine(_self, "limits")))
+            {
+                if (!line.StartsWith("Max open files", StringComparison.Ordinal)) continue;
+                var parts = line[14..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                return parts.Length > 0 && ulong.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var soft) ? soft : null;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
         }
         return null;
     }

@@ -55,6 +55,10 @@ public sealed class SecuredExporterTests : IDisposable
               client_ca_file: ca.pem
             basic_auth_users:
               prometheus: {BcryptTests.PromPass}
+            # Both jobs scrape from 127.0.0.1: with the throttle on, the wrong-password job would
+            # get the address blocked and the good job with it (AuthThrottleExporterTests covers that).
+            auth_throttle:
+              failures: 0
             """);
         var exporter = ns.Start(ExporterProcess.Dotnet, [ExporterProcess.Dll, $"--web.listen-address=127.0.0.1:{port}", $"--web.config.file={config}"]);
         exporter.BeginErrorReadLine();
