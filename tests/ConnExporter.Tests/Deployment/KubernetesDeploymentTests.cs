@@ -16,7 +16,7 @@ namespace ConnExporter.Tests.Deployment;
 /// </summary>
 public sealed partial class KubernetesDeploymentTests
 {
-    private static readonly string[] ChartCollectors = ["sockets", "interfaces", "listeners", "processes", "peers", "tcpinfo", "netns", "connections"];
+    private static readonly string[] ChartCollectors = ["sockets", "interfaces", "listeners", "processes", "peers", "tcpinfo", "netns", "connections", "conntrack"];
 
     private static string Chart(params string[] parts) => DeploymentFiles.Path(["helm", "conn-exporter", .. parts]);
 
@@ -123,7 +123,7 @@ public sealed partial class KubernetesDeploymentTests
         var section = deployment[deployment.IndexOf("## Capabilities per collector", StringComparison.Ordinal)..];
         section = section[..section.IndexOf("\n\n", section.IndexOf("| ebpf", StringComparison.Ordinal), StringComparison.Ordinal)];
         var documented = Regex.Matches(section, @"CAP_([A-Z_]+)").Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
-        Assert.Equal(["BPF", "DAC_READ_SEARCH", "PERFMON", "SYS_ADMIN", "SYS_PTRACE"], documented.Order());
+        Assert.Equal(["BPF", "DAC_READ_SEARCH", "NET_ADMIN", "PERFMON", "SYS_ADMIN", "SYS_PTRACE"], documented.Order());
 
         var helpers = File.ReadAllText(Chart("templates", "_helpers.tpl"));
         var chart = Regex.Matches(helpers, "\"(DAC_READ_SEARCH|SYS_PTRACE|BPF|PERFMON|[A-Z_]{3,})\"").Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
@@ -134,9 +134,12 @@ public sealed partial class KubernetesDeploymentTests
         // SYS_ADMIN only when the netns collector is told to enter namespaces (netns.read=netlink).
         Assert.Matches(@"\(eq \.Values\.netns\.read ""netlink""\) \}\}\{\{ \$caps = append \$caps ""SYS_ADMIN""", helpers);
 
+        // NET_ADMIN only with the conntrack collector (off by default).
+        Assert.Matches(@"collectors\.conntrack \}\}\{\{ \$caps = append \$caps ""NET_ADMIN""", helpers);
+
         var security = Container().At("securityContext")!;
         Assert.Equal(["ALL"], security.Items("capabilities", "drop").Select(n => n.ToString()));
-        Assert.Equal(documented.Where(c => c != "SYS_ADMIN").Order(), security.Items("capabilities", "add").Select(n => n.ToString()).Order());
+        Assert.Equal(documented.Where(c => c is not ("SYS_ADMIN" or "NET_ADMIN")).Order(), security.Items("capabilities", "add").Select(n => n.ToString()).Order());
     }
 
     [Fact]

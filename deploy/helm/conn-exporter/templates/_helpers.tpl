@@ -53,6 +53,7 @@ with netns.read=netlink, CAP_SYS_ADMIN (setns into each pod's namespace).
 {{- if and .Values.collectors.netns (not .Values.owners.enabled) }}{{ $caps = append $caps "SYS_PTRACE" }}{{ end }}
 {{- if and .Values.collectors.netns (eq .Values.netns.read "netlink") }}{{ $caps = append $caps "SYS_ADMIN" }}{{ end }}
 {{- if .Values.ebpf.enabled }}{{ $caps = concat $caps (list "BPF" "PERFMON") }}{{ end }}
+{{- if .Values.collectors.conntrack }}{{ $caps = append $caps "NET_ADMIN" }}{{ end }}
 {{- toJson $caps }}
 {{- end }}
 
