@@ -13,11 +13,13 @@ internal sealed class AuthMetrics : ISelfMetrics
     public const string Throttled = "conn_exporter_auth_throttled_total";
     public const string BcryptRuns = "conn_exporter_auth_bcrypt_runs_total";
     public const string ThrottleAddresses = "conn_exporter_auth_throttle_addresses";
+    public const string RefusedConnections = "conn_exporter_auth_refused_connections_total";
 
     private readonly AuthThrottle _throttle;
     private long _failures;
     private long _throttled;
     private long _bcryptRuns;
+    private long _refusedConnections;
 
     public AuthMetrics(AuthThrottle throttle) => _throttle = throttle;
 
@@ -33,12 +35,18 @@ internal sealed class AuthMetrics : ISelfMetrics
 
     public void CountBcryptRun() => Interlocked.Increment(ref _bcryptRuns);
 
+    public long RefusedConnectionCount => Interlocked.Read(ref _refusedConnections);
+
+    public void CountRefusedConnection() => Interlocked.Increment(ref _refusedConnections);
+
     public void Write(ExpositionWriter writer)
     {
         writer.BeginFamily(Failures, "Basic auth requests refused for a wrong password or unknown user (checked by bcrypt or found in the result cache).", MetricType.Counter);
         writer.Sample(Failures, (ulong)FailureCount);
         writer.BeginFamily(Throttled, "Requests answered 429 because their client address failed basic auth too often (auth_throttle); bcrypt did not run.", MetricType.Counter);
         writer.Sample(Throttled, (ulong)ThrottledCount);
+        writer.BeginFamily(RefusedConnections, "Connections closed on accept, before TLS and HTTP, because their blocked client address already had every request it may have waiting for a 429.", MetricType.Counter);
+        writer.Sample(RefusedConnections, (ulong)RefusedConnectionCount);
         writer.BeginFamily(BcryptRuns, "bcrypt verifications run for basic auth (cached results do not run it).", MetricType.Counter);
         writer.Sample(BcryptRuns, (ulong)BcryptRunCount);
         writer.BeginFamily(ThrottleAddresses, "Client addresses the auth throttle remembers now (at most auth_throttle.max_addresses).", MetricType.Gauge);

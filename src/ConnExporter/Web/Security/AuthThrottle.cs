@@ -20,8 +20,20 @@ namespace ConnExporter.Web.Security;
 /// </remarks>
 internal sealed class AuthThrottle
 {
+    /// <summary>Requests of one blocked address that may wait out blocked_delay at once; the
+    /// sequential guesses of 8 connections all wait. Beyond, a request is answered at once and its
+    /// connection closed, and new connections from the address are closed on accept.</summary>
+    public const int MaxWaitingPerAddress = 8;
+
+    /// <summary>Requests of all blocked addresses that may wait at once: a quarter of Kestrel's
+    /// 1,024 connections, so waiting attackers never take the connections scrapers need.</summary>
+    public const int MaxWaiting = 256;
+
     private readonly Lock _gate = new();
     private readonly Dictionary<UInt128, Entry> _entries = [];
+    // Kept apart from the entries: a waiting request's count must survive its entry's eviction.
+    private readonly Dictionary<UInt128, int> _waiting = [];
+    private int _waitingTotal;
     private readonly TimeProvider _time;
 
     public AuthThrottle(TimeProvider? time = null) => _time = time ?? TimeProvider.System;
@@ -44,6 +56,59 @@ internal sealed class AuthThrottle
             if (!_entries.TryGetValue(key, out var entry) || now >= entry.BlockedUntil) return false;
             retryAfter = _time.GetElapsedTime(now, entry.BlockedUntil);
             return true;
+        }
+    }
+
+    /// <summary>Requests waiting out blocked_delay now.</summary>
+    public int Waiting
+    {
+        get { lock (_gate) return _waitingTotal; }
+    }
+
+    /// <summary>
+    /// Takes one of the places where a request of blocked <paramref name="client"/> waits for its
+    /// 429; false when the address or the server has none left. A true must be paired with
+    /// <see cref="StopWaiting"/>.
+    /// </summary>
+    public bool TryStartWaiting(IPAddress? client)
+    {
+        var key = KeyOf(client);
+        lock (_gate)
+        {
+            _waiting.TryGetValue(key, out int waiting);
+            if (waiting >= MaxWaitingPerAddress || _waitingTotal >= MaxWaiting) return false;
+            _waiting[key] = waiting + 1;
+            _waitingTotal++;
+            return true;
+        }
+    }
+
+    /// <summary>Gives back the place <see cref="TryStartWaiting"/> took.</summary>
+    public void StopWaiting(IPAddress? client)
+    {
+        var key = KeyOf(client);
+        lock (_gate)
+        {
+            if (!_waiting.TryGetValue(key, out int waiting)) return;
+            if (waiting <= 1) _waiting.Remove(key);
+            else _waiting[key] = waiting - 1;
+            _waitingTotal--;
+        }
+    }
+
+    /// <summary>
+    /// True when <paramref name="client"/> is blocked and has no place left to wait: a new
+    /// connection from it is closed on accept, before TLS and HTTP cost anything.
+    /// </summary>
+    public bool IsFlooding(IPAddress? client, AuthThrottleConfig config)
+    {
+        if (!config.IsEnabled) return false;
+        var key = KeyOf(client);
+        long now = _time.GetTimestamp();
+        lock (_gate)
+        {
+            if (!_entries.TryGetValue(key, out var entry) || now >= entry.BlockedUntil) return false;
+            return (_waiting.TryGetValue(key, out int waiting) && waiting >= MaxWaitingPerAddress) || _waitingTotal >= MaxWaiting;
         }
     }
 

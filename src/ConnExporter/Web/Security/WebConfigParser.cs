@@ -22,7 +22,7 @@ internal static class WebConfigParser
     ];
     private static readonly string[] HttpKeys = ["http2", "headers"];
     private static readonly string[] RateKeys = ["burst", "interval"];
-    private static readonly string[] ThrottleKeys = ["failures", "window", "max_block", "max_addresses", "bcrypt_concurrency"];
+    private static readonly string[] ThrottleKeys = ["failures", "window", "max_block", "max_addresses", "bcrypt_concurrency", "blocked_delay"];
 
     public static WebConfig Parse(string yaml, string path)
     {
@@ -234,7 +234,10 @@ internal static class WebConfigParser
             BcryptConcurrency = Math.Min(Environment.ProcessorCount, Integer(map, "bcrypt_concurrency", config.BcryptConcurrency, 1, int.MaxValue)),
             Window = Duration(map, "window", config.Window),
             MaxBlock = Duration(map, "max_block", config.MaxBlock),
+            BlockedDelay = Duration(map, "blocked_delay", config.BlockedDelay),
         };
+        if (config.BlockedDelay > AuthThrottleConfig.MaxBlockedDelay)
+            throw At(map, "auth_throttle.blocked_delay is longer than 10s: clients would time out instead of reading the 429");
         if (config.IsEnabled && config.Window <= TimeSpan.Zero)
             throw At(map, "auth_throttle.window must be positive while auth_throttle.failures is not 0");
         if (config.IsEnabled && config.MaxBlock < config.Window)

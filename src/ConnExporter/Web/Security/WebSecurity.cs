@@ -91,13 +91,30 @@ public sealed class WebSecurity
     /// <returns>True when TLS was applied.</returns>
     public bool ConfigureListen(ListenOptions listen)
     {
-        if (!TlsEnabled || _config is null) return false;
+        if (_config is null) return false;
+        // Before TLS: a flooding blocked address must not even cost a handshake.
+        listen.Use(next => connection => RefuseFlooding(connection) ? Task.CompletedTask : next(connection));
+        if (!TlsEnabled) return false;
         listen.Protocols = Http2 ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http1;
         listen.UseHttps(new TlsHandshakeCallbackOptions
         {
             HandshakeTimeout = HandshakeTimeout,
             OnConnection = _ => ValueTask.FromResult(ServerOptions()),
         });
+        return true;
+    }
+
+    /// <summary>
+    /// True (the connection is then closed unread) when the client's address is blocked by the
+    /// auth throttle and already has every request it may have waiting for its 429.
+    /// </summary>
+    private bool RefuseFlooding(Microsoft.AspNetCore.Connections.ConnectionContext connection)
+    {
+        var config = _config!.Current.Config;
+        if (config.BasicAuthUsers.Count == 0) return false;
+        var client = (connection.RemoteEndPoint as System.Net.IPEndPoint)?.Address;
+        if (!_basicAuth.Throttle.IsFlooding(client, config.AuthThrottle)) return false;
+        _basicAuth.Metrics.CountRefusedConnection();
         return true;
     }
 
@@ -192,7 +209,8 @@ public sealed class WebSecurity
                 return true;
             case AuthOutcome.Throttled:
                 _basicAuth.Metrics.CountThrottled();
-                // Asked again: a block that began while this request waited for bcrypt has its full length left.
+                await TarpitAsync(context, client, throttle);
+                // Asked after the wait: a block that began while this request waited for bcrypt has its full length left.
                 _basicAuth.Throttle.IsBlocked(client, throttle, out var retryAfter);
                 context.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
                 await Plain(context, StatusCodes.Status429TooManyRequests, "Too Many Requests");
@@ -201,6 +219,33 @@ public sealed class WebSecurity
                 context.Response.Headers.WWWAuthenticate = $"Basic realm=\"{Realm}\"";
                 await Plain(context, StatusCodes.Status401Unauthorized, "Unauthorized");
                 return false;
+        }
+    }
+
+    /// <summary>
+    /// Holds a blocked client's request for blocked_delay before its 429. Without it an attacker
+    /// that bcrypt no longer holds back sends refusals at HTTP speed (about 1,500 a second on two
+    /// cores, a core's worth of work: bench/RESULTS.md); with it each of its connections gets one
+    /// answer per delay, and waiting costs a timer, not CPU. When the address (or the server)
+    /// has no waiting place left the 429 goes out at once and the HTTP/1.1 connection is closed,
+    /// and the next connections from the address are closed on accept (<see cref="RefuseFlooding"/>).
+    /// </summary>
+    private async ValueTask TarpitAsync(HttpContext context, System.Net.IPAddress? client, AuthThrottleConfig throttle)
+    {
+        if (throttle.BlockedDelay <= TimeSpan.Zero) return;
+        if (!_basicAuth.Throttle.TryStartWaiting(client))
+        {
+            if (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
+                context.Response.Headers.Connection = "close";
+            return;
+        }
+        try
+        {
+            await Task.Delay(throttle.BlockedDelay, context.RequestAborted);
+        }
+        finally
+        {
+            _basicAuth.Throttle.StopWaiting(client);
         }
     }
 

@@ -74,10 +74,14 @@ public sealed class AuthThrottleExporterTests(ITestOutputHelper output) : IDispo
         using var ns = new TestNamespace("cxauth");
         const int port = 19471;
         const int connections = 8, guessesPerConnection = 40;
+        // Short, so that 315 refusals over 8 connections take seconds; the default is 1s.
+        const int BlockedDelayMs = 100;
         var config = _pki.Write("web.yml", $"""
             tls_server_config:
               cert_file: server.pem
               key_file: server.key
+            auth_throttle:
+              blocked_delay: {BlockedDelayMs}ms
             basic_auth_users:
               prometheus: {ScrapePassCost10}
             """);
@@ -105,7 +109,7 @@ public sealed class AuthThrottleExporterTests(ITestOutputHelper output) : IDispo
         // the scraper keeps scraping from 127.0.0.2.
         var attackers = Enumerable.Range(0, connections)
             .Select(_ => BoundHttpClient.Create(ns, IPAddress.Loopback, server, _pki.Path("ca.pem"))).ToList();
-        var answers = new ConcurrentBag<(int Status, string? RetryAfter)>();
+        var answers = new ConcurrentBag<(int Status, string? RetryAfter, double Ms)>();
         using var attackOver = new CancellationTokenSource();
         var underAttack = new List<double>();
         var scrapeStatuses = new List<int>();
@@ -124,8 +128,9 @@ public sealed class AuthThrottleExporterTests(ITestOutputHelper output) : IDispo
         {
             for (int i = 0; i < guessesPerConnection; i++)
             {
+                long start = Stopwatch.GetTimestamp();
                 var (status, retryAfter, _) = await GetAsync(client, url, Basic("prometheus", $"guess-{c}-{i}"));
-                answers.Add((status, retryAfter));
+                answers.Add((status, retryAfter, Stopwatch.GetElapsedTime(start).TotalMilliseconds));
             }
         })));
         var attackTime = attackClock.Elapsed;
@@ -140,11 +145,13 @@ public sealed class AuthThrottleExporterTests(ITestOutputHelper output) : IDispo
         double failures = Value(metrics.Body, "conn_exporter_auth_failures_total");
         double throttled = Value(metrics.Body, "conn_exporter_auth_throttled_total");
         double bcrypt = Value(metrics.Body, "conn_exporter_auth_bcrypt_runs_total");
+        double refusedConnections = Value(metrics.Body, "conn_exporter_auth_refused_connections_total");
         int concurrency = Math.Max(1, Environment.ProcessorCount / 2);
         const int threshold = 5;
         output.WriteLine($"attack: {connections * guessesPerConnection} wrong passwords in {attackTime.TotalSeconds:F2} s; "
             + $"answers: {string.Join(", ", answers.GroupBy(a => a.Status).OrderBy(g => g.Key).Select(g => $"{g.Key}×{g.Count()}"))}; "
             + $"failures_total={failures} throttled_total={throttled} bcrypt_runs_total={bcrypt} (concurrency {concurrency})");
+        output.WriteLine($"429s (each waited blocked_delay {BlockedDelayMs} ms): {Percentiles(answers.Where(a => a.Status == 429).Select(a => a.Ms).ToList())}");
         output.WriteLine($"valid scrapes alone:        {Percentiles(quiet)}");
         output.WriteLine($"valid scrapes under attack: {Percentiles(underAttack)}");
 
@@ -160,6 +167,10 @@ public sealed class AuthThrottleExporterTests(ITestOutputHelper output) : IDispo
         // Every 429 says when to come back: within the first block (one window, 1m by default).
         Assert.All(answers.Where(a => a.Status == 429),
             a => Assert.InRange(int.Parse(a.RetryAfter!, CultureInfo.InvariantCulture), 1, 60));
+        // Each 429 was held for blocked_delay (a lower bound: the server waited at least that
+        // long), and 8 connections all found a waiting place, so none was closed on accept.
+        Assert.All(answers.Where(a => a.Status == 429), a => Assert.True(a.Ms >= BlockedDelayMs - 5, $"a 429 came after {a.Ms:F1} ms"));
+        Assert.Equal(0, refusedConnections);
 
         // Blocked means blocked, the right password included (see SECURITY.md), for that address only.
         using var attackerWithPassword = BoundHttpClient.Create(ns, IPAddress.Loopback, server, _pki.Path("ca.pem"));
@@ -244,6 +255,100 @@ public sealed class AuthThrottleExporterTests(ITestOutputHelper output) : IDispo
         // Memory: once the table is full (after 5,000), more addresses add nothing that stays;
         // a generous bound that a table keeping every address would not need to break, but a leak would.
         Assert.True(rss[^1].Bytes - rss[2].Bytes < 64L << 20, $"RSS grew {(rss[^1].Bytes - rss[2].Bytes) / 1048576.0:F1} MiB from 5,000 to 10,000 addresses");
+        exporter.Kill(entireProcessTree: true);
+    }
+
+    [RootFact]
+    public async Task ABlockedAddressFloodingConnectionsIsClosedOnAcceptBeforeTls()
+    {
+        using var ns = new TestNamespace("cxauth");
+        const int port = 19473, waiting = 8, floods = 20;
+        const int BlockedDelaySeconds = 5;
+        var config = _pki.Write("web.yml", $"""
+            tls_server_config:
+              cert_file: server.pem
+              key_file: server.key
+            auth_throttle:
+              blocked_delay: {BlockedDelaySeconds}s
+            basic_auth_users:
+              prometheus: {BcryptTests.PromPass}
+            """);
+        var exporter = ns.Start(ExporterProcess.Dotnet,
+            [ExporterProcess.Dll, $"--web.listen-address=127.0.0.1:{port}", $"--web.config.file={config}", "--no-collector.netns"]);
+        exporter.BeginErrorReadLine();
+        exporter.BeginOutputReadLine();
+        var server = new IPEndPoint(IPAddress.Loopback, port);
+        string url = $"https://localhost:{port}/metrics";
+        var valid = Basic("prometheus", "prom-pass");
+        using var scraper = BoundHttpClient.Create(ns, IPAddress.Parse("127.0.0.2"), server, _pki.Path("ca.pem"));
+        await WaitForAnswerAsync(scraper, url, exporter);
+        Assert.Equal(200, (await GetAsync(scraper, url, valid)).Status);
+
+        // 127.0.0.1 blocks itself with five wrong passwords, then fills its 8 waiting places.
+        using (var guesser = BoundHttpClient.Create(ns, IPAddress.Loopback, server, _pki.Path("ca.pem")))
+            for (int i = 0; i < 5; i++) Assert.Equal(401, (await GetAsync(guesser, url, Basic("prometheus", $"guess-{i}"))).Status);
+        var holders = Enumerable.Range(0, waiting).Select(_ => BoundHttpClient.Create(ns, IPAddress.Loopback, server, _pki.Path("ca.pem"))).ToList();
+        var held = holders.Select(async client =>
+        {
+            long start = Stopwatch.GetTimestamp();
+            var answer = await GetAsync(client, url, Basic("prometheus", "guess-held"));
+            return (answer.Status, Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }).ToList();
+        var deadline = Stopwatch.StartNew();
+        while (Value((await GetAsync(scraper, url, valid)).Body, "conn_exporter_auth_throttled_total") < waiting)
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(BlockedDelaySeconds), "the 8 held requests did not all reach the throttle");
+            await Task.Delay(20);
+        }
+
+        // Now every new connection from 127.0.0.1 is closed at once: no TLS handshake (a server
+        // doing one would wait up to 10 s for the ClientHello this client never sends), no HTTP.
+        var closedAfter = new List<double>();
+        for (int i = 0; i < floods; i++)
+        {
+            ns.RunInside(() =>
+            {
+                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 3000 };
+                socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+                long start = Stopwatch.GetTimestamp();
+                socket.Connect(server);
+                int read;
+                try
+                {
+                    read = socket.Receive(new byte[64]);
+                }
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+                {
+                    read = 0;
+                }
+                Assert.Equal(0, read);
+                closedAfter.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                return 0;
+            });
+        }
+        // Scrapes from elsewhere go on meanwhile.
+        var scrapes = new List<double>();
+        for (int i = 0; i < 10; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            Assert.Equal(200, (await GetAsync(scraper, url, valid)).Status);
+            scrapes.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+        var metrics = (await GetAsync(scraper, url, valid)).Body;
+        Assert.Equal(floods, Value(metrics, "conn_exporter_auth_refused_connections_total"));
+        Assert.Equal(waiting, Value(metrics, "conn_exporter_auth_throttled_total"));
+
+        // The held requests get their 429 after the delay; then the address has its places back.
+        var results = await Task.WhenAll(held);
+        output.WriteLine($"flood connections closed after: {Percentiles(closedAfter)}");
+        output.WriteLine($"valid scrapes meanwhile:        {Percentiles(scrapes)}");
+        output.WriteLine($"held requests answered after:   {string.Join(", ", results.Select(r => r.Item2.ToString("F2", CultureInfo.InvariantCulture)))} s");
+        Assert.All(results, r => Assert.Equal(429, r.Status));
+        Assert.All(results, r => Assert.True(r.Item2 >= BlockedDelaySeconds - 0.05, $"a held 429 came after {r.Item2:F2} s"));
+        foreach (var client in holders) client.Dispose();
+        using var again = BoundHttpClient.Create(ns, IPAddress.Loopback, server, _pki.Path("ca.pem"));
+        Assert.Equal(429, (await GetAsync(again, url, valid)).Status);
+        Assert.Equal(floods, Value((await GetAsync(scraper, url, valid)).Body, "conn_exporter_auth_refused_connections_total"));
         exporter.Kill(entireProcessTree: true);
     }
 }

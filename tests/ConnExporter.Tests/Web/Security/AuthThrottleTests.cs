@@ -7,7 +7,7 @@ namespace ConnExporter.Tests.Web.Security;
 /// bounded table, address keys.</summary>
 public sealed class AuthThrottleTests
 {
-    private static readonly AuthThrottleConfig Config = new(3, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), 100, 1);
+    private static readonly AuthThrottleConfig Config = new(3, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), 100, 1, TimeSpan.FromSeconds(1));
     private static readonly IPAddress Attacker = IPAddress.Parse("192.0.2.7");
     private static readonly IPAddress Other = IPAddress.Parse("192.0.2.8");
 
@@ -152,5 +152,54 @@ public sealed class AuthThrottleTests
     public void AddressesAreKeyedPerIPv4AddressAndPerIPv6Slash64(string a, string b, bool same)
     {
         Assert.Equal(same, AuthThrottle.KeyOf(IPAddress.Parse(a)) == AuthThrottle.KeyOf(IPAddress.Parse(b)));
+    }
+
+    [Fact]
+    public void ABlockedAddressWaitsInAtMostItsOwnPlacesThenFloods()
+    {
+        var throttle = NewThrottle();
+        for (int i = 0; i < Config.Failures; i++) throttle.RecordFailure(Attacker, Config);
+        Assert.False(throttle.IsFlooding(Attacker, Config));
+        for (int i = 0; i < AuthThrottle.MaxWaitingPerAddress; i++)
+            Assert.True(throttle.TryStartWaiting(Attacker), $"place {i + 1}");
+        Assert.False(throttle.TryStartWaiting(Attacker));
+        Assert.True(throttle.IsFlooding(Attacker, Config));
+        // Another address keeps its own places, and is not flooding unless blocked.
+        Assert.True(throttle.TryStartWaiting(Other));
+        Assert.False(throttle.IsFlooding(Other, Config));
+        Assert.Equal(AuthThrottle.MaxWaitingPerAddress + 1, throttle.Waiting);
+
+        throttle.StopWaiting(Attacker);
+        Assert.False(throttle.IsFlooding(Attacker, Config));
+        Assert.True(throttle.TryStartWaiting(Attacker));
+        for (int i = 0; i < AuthThrottle.MaxWaitingPerAddress; i++) throttle.StopWaiting(Attacker);
+        throttle.StopWaiting(Other);
+        Assert.Equal(0, throttle.Waiting);
+        // Giving back more than was taken changes nothing.
+        throttle.StopWaiting(Attacker);
+        Assert.Equal(0, throttle.Waiting);
+        // The block over, a full set of waiting requests does not make it flood.
+        for (int i = 0; i < AuthThrottle.MaxWaitingPerAddress; i++) Assert.True(throttle.TryStartWaiting(Attacker));
+        _time.Advance(Config.Window);
+        Assert.False(throttle.IsFlooding(Attacker, Config));
+        Assert.False(throttle.IsFlooding(Attacker, Config with { Failures = 0 }));
+    }
+
+    [Fact]
+    public void AllAddressesTogetherWaitInAtMostTheServersPlaces()
+    {
+        var throttle = NewThrottle();
+        int taken = 0;
+        for (int a = 0; taken < AuthThrottle.MaxWaiting; a++)
+        {
+            var client = new IPAddress([198, 51, (byte)(a / 250), (byte)(1 + a % 250)]);
+            for (int i = 0; i < AuthThrottle.MaxWaitingPerAddress && taken < AuthThrottle.MaxWaiting; i++, taken++)
+                Assert.True(throttle.TryStartWaiting(client));
+        }
+        Assert.False(throttle.TryStartWaiting(Attacker));
+        for (int i = 0; i < Config.Failures; i++) throttle.RecordFailure(Attacker, Config);
+        Assert.True(throttle.IsFlooding(Attacker, Config));
+        Assert.False(throttle.IsFlooding(Other, Config));
+        Assert.Equal(AuthThrottle.MaxWaiting, throttle.Waiting);
     }
 }

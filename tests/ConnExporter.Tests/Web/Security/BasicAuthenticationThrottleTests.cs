@@ -8,7 +8,7 @@ namespace ConnExporter.Tests.Web.Security;
 public sealed class BasicAuthenticationThrottleTests
 {
     private static readonly Dictionary<string, string> Users = new() { ["alice"] = BcryptTests.S3cret2b };
-    private static readonly AuthThrottleConfig Throttle = new(3, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(15), 100, 1);
+    private static readonly AuthThrottleConfig Throttle = new(3, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(15), 100, 1, TimeSpan.FromSeconds(1));
 
     [Fact]
     public async Task ParallelGuessesFromOneAddressRunBcryptOnlyUpToTheThreshold()

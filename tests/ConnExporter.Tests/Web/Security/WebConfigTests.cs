@@ -124,6 +124,8 @@ public sealed class WebConfigTests
     [InlineData("auth_throttle:\n  max_addresses: 0\n", "line 2: auth_throttle.max_addresses: 0 is not between 1 and 1000000")]
     [InlineData("auth_throttle:\n  bcrypt_concurrency: 0\n", "line 2: auth_throttle.bcrypt_concurrency: 0 is below 1")]
     [InlineData("auth_throttle: on\n", "line 1: auth_throttle: expected a mapping")]
+    [InlineData("auth_throttle:\n  blocked_delay: -1s\n", "line 2: auth_throttle.blocked_delay: -1s is negative")]
+    [InlineData("auth_throttle:\n  blocked_delay: 11s\n", "line 2: auth_throttle.blocked_delay is longer than 10s: clients would time out instead of reading the 429")]
     [InlineData("basic_auth_users:\n  alice: s3cret\n", "basic_auth_users.alice: not a bcrypt hash")]
     [InlineData("basic_auth_users: [alice]\n", "basic_auth_users: expected a mapping")]
     [InlineData("tls_server_config: [a\n", "line 2")]
@@ -146,8 +148,11 @@ public sealed class WebConfigTests
         Assert.Equal((5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(15), 4096), (defaults.Failures, defaults.Window, defaults.MaxBlock, defaults.MaxAddresses));
         Assert.Equal(Math.Max(1, Environment.ProcessorCount / 2), defaults.BcryptConcurrency);
 
-        var config = WebConfig.Parse("auth_throttle:\n  failures: 3\n  window: 30s\n  max_block: 1h\n  max_addresses: 100\n  bcrypt_concurrency: 1\n", Path).AuthThrottle;
-        Assert.Equal(new AuthThrottleConfig(3, TimeSpan.FromSeconds(30), TimeSpan.FromHours(1), 100, 1), config);
+        Assert.Equal(TimeSpan.FromSeconds(1), defaults.BlockedDelay);
+
+        var config = WebConfig.Parse("auth_throttle:\n  failures: 3\n  window: 30s\n  max_block: 1h\n  max_addresses: 100\n  bcrypt_concurrency: 1\n  blocked_delay: 250ms\n", Path).AuthThrottle;
+        Assert.Equal(new AuthThrottleConfig(3, TimeSpan.FromSeconds(30), TimeSpan.FromHours(1), 100, 1, TimeSpan.FromMilliseconds(250)), config);
+        Assert.Equal(TimeSpan.Zero, WebConfig.Parse("auth_throttle:\n  blocked_delay: 0s\n", Path).AuthThrottle.BlockedDelay);
 
         // Off: failures 0 (the window is then not checked); more bcrypt slots than cores are clamped.
         var off = WebConfig.Parse("auth_throttle:\n  failures: 0\n  window: 0s\n  bcrypt_concurrency: 4096\n", Path).AuthThrottle;
