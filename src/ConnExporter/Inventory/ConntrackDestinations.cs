@@ -19,6 +19,11 @@ internal sealed class ConntrackDestinations
     private readonly Dictionary<ConntrackTuple, InetEndpoint> _translated = [];
     private readonly ILogger _logger;
     private bool _warned;
+    private long _lastFailureWarning;
+    private int _suppressedFailures;
+
+    /// <summary>A read that fails unexpectedly (ENOMEM, EMFILE...) is said at most this often.</summary>
+    internal static readonly TimeSpan FailureWarningInterval = TimeSpan.FromMinutes(1);
 
     public ConntrackDestinations(ILogger logger) => _logger = logger;
 
@@ -29,8 +34,7 @@ internal sealed class ConntrackDestinations
     /// Reads the table and records, for each connected socket of <paramref name="sockets"/> that
     /// has a translated entry, its real destination under its index plus <paramref name="offset"/>.
     /// </summary>
-    /// <returns>How many sockets were translated.</returns>
-    public int Resolve(ReadOnlySpan<SocketRecord> sockets, int offset, Dictionary<int, InetEndpoint> actual)
+    public void Resolve(ReadOnlySpan<SocketRecord> sockets, int offset, Dictionary<int, InetEndpoint> actual)
     {
         ConntrackRead read;
         try
@@ -40,36 +44,50 @@ internal sealed class ConntrackDestinations
         catch (NetlinkException e)
         {
             // A failed read costs this collection its actual destinations, never the snapshot.
-            _logger.LogWarning("conntrack not read: {Reason}", e.Message);
-            LastRead = new ConntrackRead(ConntrackOutcome.Read, e.Errno, 0, 0, null);
-            return 0;
+            LastRead = new ConntrackRead(ConntrackOutcome.Failed, e.Errno, 0, 0, null);
+            WarnFailed(e);
+            return;
         }
+        if (LastRead.Outcome == ConntrackOutcome.Failed && read.Outcome == ConntrackOutcome.Read)
+            _logger.LogInformation("conntrack read again after failing");
         LastRead = read;
         if (read.Outcome != ConntrackOutcome.Read)
         {
             WarnOnce(read);
-            return 0;
+            return;
         }
         if (read.Malformed > 0)
             _logger.LogWarning("skipped {Count} malformed conntrack entries: {Problem}", read.Malformed, read.FirstProblem);
 
-        int found = 0;
         if (_translated.Count > 0)
         {
             for (int i = 0; i < sockets.Length; i++)
             {
                 ref readonly var s = ref sockets[i];
                 if (s.State == SocketState.Listen || s.Remote.Port == 0) continue;
-                if (_translated.TryGetValue(ConntrackTuple.OfSocket(s), out var real))
-                {
-                    actual[offset + i] = real;
-                    found++;
-                }
+                if (_translated.TryGetValue(ConntrackTuple.OfSocket(s), out var real)) actual[offset + i] = real;
             }
         }
         // A table sized for a burst of NAT entries must not keep that memory afterwards.
         if (_translated.Count < 1024 && _translated.EnsureCapacity(0) > 4096) _translated.TrimExcess();
-        return found;
+    }
+
+    /// <summary>
+    /// An unexpected failure may repeat every collection (out of descriptors or memory): said
+    /// once a minute with how many more failed in between, and once when reads work again.
+    /// </summary>
+    private void WarnFailed(NetlinkException e)
+    {
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (_lastFailureWarning != 0 && System.Diagnostics.Stopwatch.GetElapsedTime(_lastFailureWarning, now) < FailureWarningInterval)
+        {
+            _suppressedFailures++;
+            return;
+        }
+        _logger.LogWarning("conntrack not read: {Reason}; actual destinations are missing until it works again. Said at most once a minute; {Suppressed} more reads failed since the last warning",
+            e.Message, _suppressedFailures);
+        _lastFailureWarning = now;
+        _suppressedFailures = 0;
     }
 
     private void WarnOnce(ConntrackRead read)

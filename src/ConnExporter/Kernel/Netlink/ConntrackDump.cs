@@ -14,25 +14,26 @@ namespace ConnExporter.Kernel.Netlink;
 internal sealed class ConntrackDump
 {
     private readonly uint _sequence;
+    private DumpProgress _progress;
 
     public ConntrackDump(uint sequence) => _sequence = sequence;
 
     /// <summary>NLMSG_DONE or NLMSG_ERROR arrived: no more batches belong to this dump.</summary>
-    public bool IsDone { get; private set; }
+    public bool IsDone => _progress.IsDone;
 
     /// <summary>The negative errno the kernel ended the dump with (-EPERM without CAP_NET_ADMIN); 0 when it succeeded.</summary>
-    public int Error { get; private set; }
+    public int Error => _progress.Error;
 
     /// <summary>Entries the dump returned (translated or not, any protocol).</summary>
     public int Entries { get; private set; }
 
     /// <summary>Messages, or whole batches, that could not be parsed.</summary>
-    public int Malformed { get; private set; }
+    public int Malformed => _progress.Malformed;
 
-    public string? FirstProblem { get; private set; }
+    public string? FirstProblem => _progress.FirstProblem;
 
     /// <summary>A batch was malformed or truncated, so the end-of-dump message may be lost too.</summary>
-    public bool LostMessages { get; private set; }
+    public bool LostMessages => _progress.LostMessages;
 
     /// <summary>Adds the translated entries of one received batch to <paramref name="translated"/>.</summary>
     /// <param name="truncated">The datagram was longer than <paramref name="batch"/>.</param>
@@ -48,21 +49,7 @@ internal sealed class ConntrackDump
             if (problem is not null) Count(problem);
         }
 
-        if (truncated)
-        {
-            Count("netlink batch longer than the receive buffer");
-            LostMessages = true;
-        }
-        else if (reader.IsMalformed)
-        {
-            Count(reader.Problem);
-            LostMessages = true;
-        }
-        if (reader.IsDone)
-        {
-            IsDone = true;
-            Error = reader.Error;
-        }
+        _progress.EndBatch(reader, truncated);
     }
 
     /// <summary>One entry: nfgenmsg, then attributes. Returns why it is malformed, or null.</summary>
@@ -163,9 +150,5 @@ internal sealed class ConntrackDump
         return null;
     }
 
-    private void Count(string? problem)
-    {
-        Malformed++;
-        FirstProblem ??= problem;
-    }
+    private void Count(string? problem) => _progress.Count(problem);
 }

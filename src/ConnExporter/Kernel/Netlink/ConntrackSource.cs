@@ -78,9 +78,12 @@ internal enum ConntrackOutcome
 
     /// <summary>The kernel has no ctnetlink: nothing can be translated.</summary>
     Absent,
+
+    /// <summary>An unexpected system call failure (ENOMEM, EMFILE...): this read found nothing; the next may.</summary>
+    Failed,
 }
 
-/// <param name="Errno">The positive errno behind <see cref="ConntrackOutcome.Refused"/> or
-/// <see cref="ConntrackOutcome.Absent"/>; 0 when read.</param>
+/// <param name="Errno">The positive errno behind <see cref="ConntrackOutcome.Refused"/>,
+/// <see cref="ConntrackOutcome.Absent"/> or <see cref="ConntrackOutcome.Failed"/>; 0 when read.</param>
 /// <param name="Entries">Entries the dump returned (only translated ones when the kernel filters).</param>
 internal readonly record struct ConntrackRead(ConntrackOutcome Outcome, int Errno, int Entries, int Malformed, string? FirstProblem);

@@ -13,6 +13,7 @@ internal sealed class InetDiagDump
     private readonly SocketProtocol _protocol;
     private readonly uint _sequence;
     private readonly ushort _replyType;
+    private DumpProgress _progress;
 
     /// <param name="replyType">The nlmsg_type of the data messages: the request's type,
     /// <see cref="InetDiagRequest.SockDiagByFamily"/> or <see cref="InetDiagLegacyRequest.TcpDiagGetSock"/>.</param>
@@ -24,18 +25,18 @@ internal sealed class InetDiagDump
     }
 
     /// <summary>NLMSG_DONE or NLMSG_ERROR arrived: no more batches belong to this dump.</summary>
-    public bool IsDone { get; private set; }
+    public bool IsDone => _progress.IsDone;
 
     /// <summary>The negative errno the kernel ended the dump with; 0 when it succeeded.</summary>
-    public int Error { get; private set; }
+    public int Error => _progress.Error;
 
     /// <summary>Messages, or whole batches, that could not be parsed.</summary>
-    public int Malformed { get; private set; }
+    public int Malformed => _progress.Malformed;
 
-    public string? FirstProblem { get; private set; }
+    public string? FirstProblem => _progress.FirstProblem;
 
     /// <summary>A batch was malformed or truncated, so the end-of-dump message may be lost too.</summary>
-    public bool LostMessages { get; private set; }
+    public bool LostMessages => _progress.LostMessages;
 
     public SourceReadResult Result => new(Malformed, FirstProblem);
 
@@ -62,29 +63,10 @@ internal sealed class InetDiagDump
             }
         }
 
-        if (truncated)
-        {
-            // The cut-off message is counted here, once, rather than as a malformed header.
-            Count("netlink batch longer than the receive buffer");
-            LostMessages = true;
-        }
-        else if (reader.IsMalformed)
-        {
-            Count(reader.Problem);
-            LostMessages = true;
-        }
-        if (reader.IsDone)
-        {
-            IsDone = true;
-            Error = reader.Error;
-        }
+        _progress.EndBatch(reader, truncated);
     }
 
-    private void Count(string? problem)
-    {
-        Malformed++;
-        FirstProblem ??= problem;
-    }
+    private void Count(string? problem) => _progress.Count(problem);
 
     private SocketRecord ToRecord(in InetDiagMessage diag) => new(
         _protocol,
