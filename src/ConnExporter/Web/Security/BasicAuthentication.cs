@@ -8,8 +8,8 @@ namespace ConnExporter.Web.Security;
 /// <summary>
 /// Checks <c>Authorization: Basic</c> against basic_auth_users. bcrypt runs once per distinct
 /// (user, stored hash, password): results, good and bad, are cached under a SHA-256 of the
-/// three, so a scraper's repeated credential costs a hash lookup and the password itself is
-/// not kept. At most auth_throttle.bcrypt_concurrency bcrypt checks run at once (exporter-toolkit
+/// three (in two caches, so that guessing never evicts an accepted credential), so a scraper's
+/// repeated credential costs a hash lookup and the password itself is not kept. At most auth_throttle.bcrypt_concurrency bcrypt checks run at once (exporter-toolkit
 /// runs one) so a flood of guesses never takes every core, and an unknown user is checked
 /// against a fixed hash so timing does not reveal which users exist. Failures feed the
 /// <see cref="AuthThrottle"/>, which is asked again once a check holds the bcrypt slot:
@@ -18,13 +18,19 @@ namespace ConnExporter.Web.Security;
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "SemaphoreSlim holds no handle unless AvailableWaitHandle is used; this one lives as long as the server.")]
 internal sealed class BasicAuthentication
 {
-    /// <summary>Cache entries before the cache is emptied: bounds memory under guessing.</summary>
+    /// <summary>Refused credentials cached before that cache is emptied: bounds memory under guessing.</summary>
     public const int MaxCachedCredentials = 1024;
+
+    /// <summary>Accepted credentials cached before that cache is emptied. Kept apart from the
+    /// refused ones: only someone who knows a password adds one, so guesses from any number of
+    /// addresses never evict a scraper's credential and make it pay bcrypt again.</summary>
+    public const int MaxAcceptedCredentials = 64;
 
     // bcrypt of a random password nobody knows; cost 10 like htpasswd -B's default.
     private const string DecoyHash = "$2b$10$9BUMI2X0F7eWVj7D206Pae9FOIex.fHfFwB06VouvfJxZ6tFH86n6";
 
-    private readonly ConcurrentDictionary<string, bool> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _accepted = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _refused = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _bcrypt;
     private readonly AuthThrottle _throttle;
     private readonly AuthMetrics _metrics;
@@ -68,7 +74,8 @@ internal sealed class BasicAuthentication
             bool known = users.TryGetValue(user, out string? hash);
             hash ??= DecoyHash;
             string key = CacheKey(user, hash, password);
-            if (!_cache.TryGetValue(key, out bool ok))
+            bool ok = _accepted.ContainsKey(key);
+            if (!ok && !_refused.ContainsKey(key))
             {
                 await _bcrypt.WaitAsync(cancel);
                 try
@@ -85,8 +92,9 @@ internal sealed class BasicAuthentication
                 {
                     _bcrypt.Release();
                 }
-                if (_cache.Count >= MaxCachedCredentials) _cache.Clear();
-                _cache[key] = ok;
+                var cache = ok ? _accepted : _refused;
+                if (cache.Count >= (ok ? MaxAcceptedCredentials : MaxCachedCredentials)) cache.Clear();
+                cache[key] = ok;
             }
             else if (!ok)
             {

@@ -14,6 +14,8 @@ internal sealed class ReloadingWebConfig
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private volatile WebConfigState _current;
+    // What the server was built with: http2 and bcrypt_concurrency stay as they were then.
+    private readonly WebConfigState _initial;
     private long _nextCheck;
     private string? _rejectedFingerprint;
 
@@ -21,6 +23,7 @@ internal sealed class ReloadingWebConfig
     {
         Path = path;
         _current = initial;
+        _initial = initial;
         _logger = logger;
         CheckInterval = checkInterval;
         _nextCheck = Stopwatch.GetTimestamp() + (long)(checkInterval.TotalSeconds * Stopwatch.Frequency);
@@ -62,10 +65,14 @@ internal sealed class ReloadingWebConfig
                 // The listeners were bound as HTTP or HTTPS, with or without HTTP/2, at start.
                 if ((next.Tls is null) != (current.Tls is null))
                     throw new WebConfigException($"web config {Path}: turning TLS {(next.Tls is null ? "off" : "on")} needs a restart");
-                if (next.Config.Http.Http2 != current.Config.Http.Http2)
-                    _logger.LogWarning("web config {Path}: http2 changes apply after a restart", Path);
-                if (next.Config.AuthThrottle.BcryptConcurrency != current.Config.AuthThrottle.BcryptConcurrency)
-                    _logger.LogWarning("web config {Path}: auth_throttle.bcrypt_concurrency changes apply after a restart", Path);
+                // Compared with what is in force, not with the last file: changing a value and
+                // back needs no restart, and each reload that differs says so again.
+                if (next.Config.Http.Http2 != _initial.Config.Http.Http2)
+                    _logger.LogWarning("web config {Path}: http2 {Wanted} applies after a restart; {Used} stays in force",
+                        Path, next.Config.Http.Http2, _initial.Config.Http.Http2);
+                if (next.Config.AuthThrottle.BcryptConcurrency != _initial.Config.AuthThrottle.BcryptConcurrency)
+                    _logger.LogWarning("web config {Path}: auth_throttle.bcrypt_concurrency {Wanted} applies after a restart; {Used} stays in force",
+                        Path, next.Config.AuthThrottle.BcryptConcurrency, _initial.Config.AuthThrottle.BcryptConcurrency);
                 _current = next;
                 _rejectedFingerprint = null;
                 Rejection = null;

@@ -94,6 +94,26 @@ public sealed class BcryptTests
         Assert.Equal(4, auth.BcryptRuns);
     }
 
+    [Fact]
+    public async Task GuessesBeyondTheCacheNeverEvictTheAcceptedCredential()
+    {
+        var auth = new BasicAuthentication();
+        var users = new Dictionary<string, string> { ["alice"] = S3cret2b };
+        Assert.True(await auth.IsAuthorizedAsync(users, Header("alice", "s3cret"), default));
+        // More distinct wrong passwords than the refused cache holds: it is emptied at least once.
+        int guesses = BasicAuthentication.MaxCachedCredentials + 10;
+        for (int i = 0; i < guesses; i++)
+            Assert.False(await auth.IsAuthorizedAsync(users, Header("alice", $"guess-{i}"), default));
+        Assert.Equal(1 + guesses, auth.BcryptRuns);
+        Assert.True(await auth.IsAuthorizedAsync(users, Header("alice", "s3cret"), default));
+        Assert.Equal(1 + guesses, auth.BcryptRuns);
+        // The last guesses are still cached; the first ones were emptied with the full cache.
+        Assert.False(await auth.IsAuthorizedAsync(users, Header("alice", $"guess-{guesses - 1}"), default));
+        Assert.Equal(1 + guesses, auth.BcryptRuns);
+        Assert.False(await auth.IsAuthorizedAsync(users, Header("alice", "guess-0"), default));
+        Assert.Equal(2 + guesses, auth.BcryptRuns);
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("")]
