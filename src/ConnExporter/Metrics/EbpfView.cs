@@ -28,9 +28,13 @@ public sealed class EbpfView : ISnapshotView
     private readonly Func<ConnEventCounts>? _read;
     private readonly string _unavailable;
     private readonly bool _perPid;
-    private readonly SeriesCap _connectsCap;
-    private readonly SeriesCap _durationCap;
-    private readonly SeriesCap _acceptsCap;
+    // Sticky: a label set keeps its own series (or its place in "other") for the exporter's
+    // life, so no counter moves between its series and "other" and goes down in both. The pid
+    // family is the exception: pids churn without bound, so a remembered admission would grow
+    // with every pid ever seen; it keeps the per-scrape heaviest (opt-in, the seed's metric).
+    private readonly StickySeriesCap<(ContainerLabels Container, string Process, string Unit)> _connectsCap;
+    private readonly StickySeriesCap<(ContainerLabels Container, string Process, string Unit)> _durationCap;
+    private readonly StickySeriesCap<(ContainerLabels Container, string Port, string Unit)> _acceptsCap;
     private readonly SeriesCap _pidCap;
     private readonly TrafficFamilies? _traffic;
 
@@ -51,9 +55,9 @@ public sealed class EbpfView : ISnapshotView
         _perPid = perPid;
         // Caps register their dropped-series counters: only for a collector that can write.
         var capped = read is null ? new DroppedSeries() : dropped;
-        _connectsCap = new SeriesCap(Connects, maxSeries, capped);
-        _durationCap = new SeriesCap(ConnectDuration, maxSeries, capped);
-        _acceptsCap = new SeriesCap(Accepts, maxSeries, capped);
+        _connectsCap = new(maxSeries, capped, Connects);
+        _durationCap = new(maxSeries, capped, ConnectDuration);
+        _acceptsCap = new(maxSeries, capped, Accepts);
         _pidCap = new SeriesCap(ConnectsByPid, maxSeries, perPid ? capped : new DroppedSeries());
         if (traffic is not null) _traffic = new TrafficFamilies(traffic.MaxSeries, traffic.Networks, capped);
     }
@@ -93,7 +97,7 @@ public sealed class EbpfView : ISnapshotView
             int result = Math.Min((int)c.Result, ConnectResults.Count - 1);
             cells[(int)c.Family * ConnectResults.Count + result] += c.Count;
         }
-        var series = _connectsCap.Apply<(ContainerLabels Container, string Process, string Unit), ulong[]>(byProcess, Total, (ContainerLabels.Host, SeriesCap.Other, SeriesCap.Other), Add);
+        var series = _connectsCap.Apply<ulong[]>(byProcess, Total, (ContainerLabels.Host, SeriesCap.Other, SeriesCap.Other), Add);
 
         writer.BeginFamily(Connects, "TCP connect attempts since the exporter attached, by process name, unit, container, address family and result (established, refused, timeout, reset, other). Capped by process, unit and container; the rest is process=\"other\".", MetricType.Counter);
         var buffer = new LabelBuffer();
@@ -130,7 +134,7 @@ public sealed class EbpfView : ISnapshotView
             for (int i = 0; i < slots && i < l.Slots.Length; i++) h.Slots[i] += l.Slots[i];
             byProcess[key] = h with { Sum = h.Sum + l.SumSeconds };
         }
-        var series = _durationCap.Apply<(ContainerLabels Container, string Process, string Unit), Histogram>(byProcess, h => Total(h.Slots), (ContainerLabels.Host, SeriesCap.Other, SeriesCap.Other), Histogram.Merge);
+        var series = _durationCap.Apply<Histogram>(byProcess, h => Total(h.Slots), (ContainerLabels.Host, SeriesCap.Other, SeriesCap.Other), Histogram.Merge);
 
         writer.BeginFamily(ConnectDuration, "Time from connect() to ESTABLISHED of successful TCP connects, by process name, unit and container.", MetricType.Histogram);
         Span<ulong> cumulative = stackalloc ulong[bounds.Length];
@@ -152,7 +156,7 @@ public sealed class EbpfView : ISnapshotView
             var key = (ContainerLabels.Of(a.Container), LabelValues.Port(a.Port), a.Unit);
             byPort[key] = byPort.GetValueOrDefault(key) + a.Count;
         }
-        var series = _acceptsCap.Apply<(ContainerLabels Container, string Port, string Unit), ulong>(byPort, v => v, (ContainerLabels.Host, SeriesCap.Other, SeriesCap.Other), (a, b) => a + b);
+        var series = _acceptsCap.Apply<ulong>(byPort, v => v, (ContainerLabels.Host, SeriesCap.Other, SeriesCap.Other), (a, b) => a + b);
         writer.BeginFamily(Accepts, "TCP connections accepted (passive opens that reached ESTABLISHED) since the exporter attached, by local port and the unit and container of the listening socket.", MetricType.Counter);
         var buffer = new LabelBuffer();
         foreach (var ((container, port, unit), count) in series

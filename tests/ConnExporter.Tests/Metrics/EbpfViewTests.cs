@@ -88,6 +88,35 @@ public sealed class EbpfViewTests
     }
 
     [Fact]
+    public void ACappedLabelSetKeepsItsPlaceWhenAnotherOvertakesIt()
+    {
+        // Per-scrape heaviest-first would move "a" into other when "b" overtakes it: a's series
+        // would vanish and other would jump by a's whole count, a rate spike nobody caused.
+        var dropped = new DroppedSeries();
+        ConnEventCounts current = Counts(connects:
+        [
+            new("a", "", IpFamily.IPv4, ConnectResult.Established, 10),
+            new("b", "", IpFamily.IPv4, ConnectResult.Established, 5),
+        ]);
+        var view = new EbpfView(() => current, null, false, 2, dropped);
+        const string A = "conn_tcp_connects_total{process=\"a\",unit=\"\",family=\"ipv4\",result=\"established\"} ";
+        const string Other = "conn_tcp_connects_total{process=\"other\",unit=\"other\",family=\"ipv4\",result=\"established\"} ";
+        var first = Render(view);
+        Assert.Contains(A + "10\n", first);
+        Assert.Contains(Other + "5\n", first);
+
+        current = Counts(connects:
+        [
+            new("a", "", IpFamily.IPv4, ConnectResult.Established, 11),
+            new("b", "", IpFamily.IPv4, ConnectResult.Established, 500),
+        ]);
+        var second = Render(view);
+        Assert.Contains(A + "11\n", second);
+        Assert.Contains(Other + "500\n", second);
+        Assert.DoesNotContain("process=\"b\"", second);
+    }
+
+    [Fact]
     public void AcceptsArePerPortAndUnit()
     {
         var counts = Counts(accepts: [new(443, "nginx.service", 4), new(443, "nginx.service", 1), new(22, "ssh.service", 2)]);
