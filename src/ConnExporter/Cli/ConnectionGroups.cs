@@ -26,13 +26,17 @@ public sealed class ConnectionGroups
 {
     public static readonly string[] Names = ["process", "unit", "peer"];
 
-    private readonly record struct Key(string Process, string? Unit, Direction Direction, InetAddress Peer, ushort Port, SocketProtocol Protocol);
+    /// <param name="Actual">The real destination behind a destination NAT (<c>--conntrack</c>), as
+    /// <c>conn_peers</c>' actual_peer_address/actual_port split its series; null when not translated.</param>
+    private readonly record struct Key(string Process, string? Unit, Direction Direction, InetAddress Peer, ushort Port, SocketProtocol Protocol,
+        InetEndpoint? Actual = null);
 
     private readonly GroupBy _by;
     private readonly Dictionary<Key, ulong[]> _groups = [];
     // States are 0-12: 16 slots per protocol, TCP then UDP.
     private const int Slots = 2 * 16;
     private readonly bool[] _statesSeen = new bool[Slots];
+    private bool _anyTranslated;
 
     public ConnectionGroups(GroupBy by) => _by = by;
 
@@ -76,7 +80,9 @@ public sealed class ConnectionGroups
             default:
                 if (s.State != SocketState.Established || c.Direction is not (Direction.Incoming or Direction.Outgoing)) return;
                 key = new Key(process, unit, c.Direction, s.Remote.Address.Normalize(),
-                    c.Direction == Direction.Incoming ? s.Local.Port : s.Remote.Port, s.Protocol);
+                    c.Direction == Direction.Incoming ? s.Local.Port : s.Remote.Port, s.Protocol,
+                    c.Direction == Direction.Outgoing && c.ActualRemote is { } actual ? actual with { Address = actual.Address.Normalize() } : null);
+                if (key.Actual is not null) _anyTranslated = true;
                 break;
         }
         if (!_groups.TryGetValue(key, out var counts)) _groups[key] = counts = new ulong[_by == GroupBy.Peer ? 1 : 1 + Slots];
@@ -113,12 +119,24 @@ public sealed class ConnectionGroups
         ArgumentNullException.ThrowIfNull(output);
         if (_by == GroupBy.Peer)
         {
-            var rows = new AlignedRows(["Direction", "Netid", "Peer", "Port", "Connections", "Process", "Unit"],
-                [false, false, false, true, true, false, false]);
+            // The actual destination's column only when some connection was translated: the
+            // table stays as it was without --conntrack.
+            var rows = _anyTranslated
+                ? new AlignedRows(["Direction", "Netid", "Peer", "Port", "Actual", "Connections", "Process", "Unit"],
+                    [false, false, false, true, false, true, false, false])
+                : new AlignedRows(["Direction", "Netid", "Peer", "Port", "Connections", "Process", "Unit"],
+                    [false, false, false, true, true, false, false]);
             foreach (var (key, counts) in Ordered())
-                rows.Add(Directions.Name(key.Direction), key.Protocol == SocketProtocol.Tcp ? "tcp" : "udp", key.Peer.ToString(),
-                    ConnectionsSummary.Number(key.Port), ConnectionsSummary.Number(counts[0]),
-                    ConnectionsSummary.Printable(key.Process), key.Unit ?? "-");
+            {
+                string netid = key.Protocol == SocketProtocol.Tcp ? "tcp" : "udp";
+                if (_anyTranslated)
+                    rows.Add(Directions.Name(key.Direction), netid, key.Peer.ToString(), ConnectionsSummary.Number(key.Port),
+                        key.Actual is { } actual ? actual.ToString() : "-", ConnectionsSummary.Number(counts[0]),
+                        ConnectionsSummary.Printable(key.Process), key.Unit ?? "-");
+                else
+                    rows.Add(Directions.Name(key.Direction), netid, key.Peer.ToString(), ConnectionsSummary.Number(key.Port),
+                        ConnectionsSummary.Number(counts[0]), ConnectionsSummary.Printable(key.Process), key.Unit ?? "-");
+            }
             rows.Write(output);
             return;
         }
@@ -153,6 +171,16 @@ public sealed class ConnectionGroups
                 json.WriteString("protocol", key.Protocol == SocketProtocol.Tcp ? "tcp" : "udp");
                 json.WriteString("peer_address", key.Peer.ToString());
                 json.WriteNumber("port", key.Port);
+                if (key.Actual is { } actual)
+                {
+                    json.WriteString("actual_peer_address", actual.Address.ToString());
+                    json.WriteNumber("actual_port", actual.Port);
+                }
+                else
+                {
+                    json.WriteNull("actual_peer_address");
+                    json.WriteNull("actual_port");
+                }
             }
             if (_by != GroupBy.Unit) json.WriteString("process", key.Process);
             if (key.Unit is null) json.WriteNull("unit");

@@ -93,6 +93,30 @@ public sealed class ConntrackTests : IClassFixture<ConntrackTests.DnatNamespace>
     }
 
     [RootFact]
+    public void Group_by_peer_splits_by_the_actual_destination()
+    {
+        var run = ExporterProcess.Run(_ns, "connections", "--group-by", "peer", "--output", "json", "--conntrack", "--netns", "host");
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        using var json = JsonDocument.Parse(run.Stdout);
+        JsonElement Group(string peer, int port) => Assert.Single(json.RootElement.EnumerateArray(), g =>
+            g.GetProperty("direction").GetString() == "outgoing" && g.GetProperty("peer_address").GetString() == peer && g.GetProperty("port").GetInt32() == port);
+        var viaVip = Group(Vip, 80);
+        Assert.Equal("127.0.0.1", viaVip.GetProperty("actual_peer_address").GetString());
+        Assert.Equal(RealPort, viaVip.GetProperty("actual_port").GetInt32());
+        Assert.Equal(1, viaVip.GetProperty("connections").GetInt32());
+        Assert.Equal(JsonValueKind.Null, Group("127.0.0.1", DirectPort).GetProperty("actual_port").ValueKind);
+
+        // The table gains an Actual column, and only when something was translated.
+        var table = ExporterProcess.Run(_ns, "connections", "--group-by", "peer", "--conntrack", "--netns", "host");
+        var header = table.Stdout.Split('\n')[0];
+        Assert.Contains("Actual", header, StringComparison.Ordinal);
+        Assert.Single(table.Stdout.Split('\n'), l => l.StartsWith("outgoing", StringComparison.Ordinal)
+            && l.Contains(Vip, StringComparison.Ordinal) && l.Contains($"127.0.0.1:{RealPort}", StringComparison.Ordinal));
+        var plain = ExporterProcess.Run(_ns, "connections", "--group-by", "peer", "--netns", "host");
+        Assert.DoesNotContain("Actual", plain.Stdout.Split('\n')[0], StringComparison.Ordinal);
+    }
+
+    [RootFact]
     public void Without_cap_net_admin_the_labels_stay_empty_and_one_warning_says_why()
     {
         using var exporter = new RunningExporter(_ns, 9862,
