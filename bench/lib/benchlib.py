@@ -48,17 +48,20 @@ class Scenario:
         self.procs.append(p)
         return p
 
-    def grow(self, total, timeout=120):
-        """Adds holders (alternating IPv4 and IPv6 loopback) until ≈ total sockets are held."""
+    def grow(self, total, timeout=120, connect_to=None):
+        """Adds holders (alternating IPv4 and IPv6 loopback) until ≈ total sockets are held.
+        connect_to(port) -> "HOST:PORT": IPv4 only, each holder's clients connect there (a
+        virtual address a DNAT rule sends to the holder's listener on `port`)."""
         started = []
         while self.sockets < total:
             n = min(PER_HOLDER, total - self.sockets)
             if n < 3:
                 break
             ready = os.path.join(self.workdir, f"holder{self.holders}.json")
-            family = "4" if self.holders % 2 == 0 else "6"
+            family = "4" if connect_to or self.holders % 2 == 0 else "6"
+            port = 20000 + self.holders
             self.start("python3", os.path.join(LIB, "holder.py"), str(n), family,
-                       str(20000 + self.holders), ready)
+                       str(port), ready, *([connect_to(port)] if connect_to else []))
             started.append(ready)
             self.holders += 1
             self.sockets += 1 + 2 * ((n - 1) // 2)
