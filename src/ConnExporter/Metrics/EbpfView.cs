@@ -29,7 +29,8 @@ public sealed class EbpfView : ISnapshotView
     private readonly string _unavailable;
     private readonly bool _perPid;
     // Sticky: a label set keeps its own series (or its place in "other") for the exporter's
-    // life, so no counter moves between its series and "other" and goes down in both. The pid
+    // life, so no counter moves between its series and "other" (its series would vanish and
+    // other jump by its whole count, a rate spike nobody caused). The pid
     // family is the exception: pids churn without bound, so a remembered admission would grow
     // with every pid ever seen; it keeps the per-scrape heaviest (opt-in, the seed's metric).
     private readonly StickySeriesCap<(ContainerLabels Container, string Process, string Unit)> _connectsCap;
