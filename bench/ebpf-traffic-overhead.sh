@@ -104,7 +104,6 @@ cat >"$work/attach.c" <<'C'
 #include <unistd.h>
 static volatile sig_atomic_t stopped;
 static void stop(int sig) { (void)sig; stopped = 1; }
-static const char *traffic[] = { "on_tcp_sendmsg_locked", "on_tcp_rcv_space_adjust", "on_tcp_retransmit_skb", "on_tcp_send_reset", "on_tcp_receive_reset" };
 int main(int argc, char **argv) {
   sigset_t term, waiting;
   sigemptyset(&term);
@@ -120,9 +119,11 @@ int main(int argc, char **argv) {
   unsigned int *values = config ? bpf_map__initial_value(config, &size) : NULL;
   if (!values || size < 8) { fprintf(stderr, "no .rodata.config\n"); return 1; }
   values[1] = with_traffic;
-  for (int i = 0; i < 5; i++) bpf_program__set_autoload(bpf_object__find_program_by_name(obj, traffic[i]), with_traffic);
-  if (bpf_object__load(obj)) { fprintf(stderr, "load failed\n"); return 1; }
+  /* Every program but the connect counters' is a traffic program (as ConnEventsLayout.TrafficPrograms lists them). */
   struct bpf_program *p;
+  bpf_object__for_each_program(p, obj)
+    if (strcmp(bpf_program__name(p), "on_inet_sock_set_state")) bpf_program__set_autoload(p, with_traffic);
+  if (bpf_object__load(obj)) { fprintf(stderr, "load failed\n"); return 1; }
   bpf_object__for_each_program(p, obj) {
     if (!bpf_program__autoload(p)) continue;
     if (!bpf_program__attach_trace(p)) { fprintf(stderr, "attach %s failed\n", bpf_program__name(p)); return 1; }

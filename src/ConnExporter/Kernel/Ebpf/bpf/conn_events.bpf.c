@@ -75,6 +75,9 @@ struct sock_common {
 	__u16 skc_dport;
 	struct in6_addr skc_v6_daddr;
 	unsigned long skc_flags; // sk_flags is #defined to it (include/net/sock.h)
+	struct {
+		__s64 counter;
+	} skc_cookie;            // atomic64_t: 0 until bpf_get_socket_cookie (or sock_diag) gives one
 } __attribute__((preserve_access_index));
 
 // sk_protocol is a plain u16 since Linux 5.6 (a bitfield before), below the 5.8 this needs.
@@ -101,9 +104,12 @@ struct tcp_sock {
 #define TCP_SYN_SENT 2
 #define TCP_SYN_RECV 3
 #define TCP_FIN_WAIT1 4
+#define TCP_FIN_WAIT2 5
 #define TCP_CLOSE 7
+#define TCP_CLOSE_WAIT 8
 #define TCP_LISTEN 10
 #define TCP_LAST_ACK 9
+#define TCP_CLOSING 11
 #define IPPROTO_TCP 6
 #define AF_INET6_BPF 10
 
@@ -298,11 +304,12 @@ static __always_inline __u32 latency_slot(__u64 ns)
 	return LATENCY_BOUNDS;
 }
 
-static __always_inline void record_latency(const struct connect_start *s, __u64 ns)
+// The key's first fields are a latency_key's (comm, cgroup_id), as connect_key's are.
+static __always_inline void record_latency(const struct latency_key *from, __u64 ns)
 {
 	struct latency_key key = {};
-	__builtin_memcpy(key.comm, s->comm, sizeof(key.comm));
-	key.cgroup_id = s->cgroup_id;
+	__builtin_memcpy(key.comm, from->comm, sizeof(key.comm));
+	key.cgroup_id = from->cgroup_id;
 	__u32 slot = latency_slot(ns);
 	struct latency_value *v = bpf_map_lookup_elem(&conn_latency, &key);
 	if (!v) {
@@ -467,6 +474,7 @@ struct traffic_socket {
 	__u64 received;      // payload bytes received, as far as counted
 	__u64 retrans;       // total_retrans as far as counted
 	__u64 flushed_ns;    // bpf_ktime_get_ns at the last periodic flush
+	__u64 start_ns;      // bpf_ktime_get_ns at connect (outgoing): the connect latency's start
 	__u8 named;          // key.comm is the owning task's (incoming sockets learn it late)
 	__u8 fin_sent;       // the socket queued its FIN (entered FIN_WAIT1 or LAST_ACK)
 	__u8 pad[6];
@@ -648,43 +656,56 @@ static __always_inline void record_listener(const struct sock *sk)
 }
 
 // A socket begins: an outgoing one at connect (in the caller's task, so comm and cgroup are the
-// caller's, as for conn_totals), an incoming one at ESTABLISHED in softirq (the cgroup is the
+// caller's, as for conn_totals: the connect counters take its start from here, see
+// on_inet_sock_set_state), an incoming one at ESTABLISHED in softirq (the cgroup is the
 // listener's, cloned; the process name the listener's until the owner shows up, see flush).
-static __always_inline void traffic_begin(const struct sock *sk, __u8 direction, __u64 cgroup_id)
+// Built on the stack and inserted whole: one map operation. BPF_ANY: a socket connecting again
+// after an abort (tcp_disconnect) starts over. Returns 0 when the socket is followed.
+static __always_inline int traffic_begin_outgoing(const struct sock *sk, const struct connect_start *s)
 {
 	__u64 skaddr = (__u64)sk;
 	struct traffic_socket fresh = {};
-	// BPF_ANY: a socket connecting again after an abort (tcp_disconnect) starts over.
-	if (bpf_map_update_elem(&conn_traffic_sockets, &skaddr, &fresh, BPF_ANY) != 0) {
-		count(COUNTER_TRAFFIC_FULL);
-		return;
-	}
-	struct traffic_socket *t = bpf_map_lookup_elem(&conn_traffic_sockets, &skaddr);
-	if (!t)
-		return;
 	// The first periodic flush comes a second after the start: a short connection is counted
 	// by its final flush alone (one map update, not three).
-	t->flushed_ns = bpf_ktime_get_ns();
-	t->key.direction = direction;
-	t->key.cgroup_id = cgroup_id;
-	traffic_peer(&t->key, sk);
-	if (direction == DIRECTION_OUTGOING) {
-		bpf_get_current_comm(t->key.comm, sizeof(t->key.comm));
-		t->key.port = bpf_ntohs(sk->__sk_common.skc_dport);
-		t->named = 1;
-	} else {
-		t->key.port = sk->__sk_common.skc_num;
-		struct listener_key lkey = {};
-		listener_key(&lkey, sk, cgroup_id);
-		char *name = bpf_map_lookup_elem(&conn_listener_names, &lkey);
-		if (name)
-			__builtin_memcpy(t->key.comm, name, sizeof(t->key.comm));
-		struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
-		if (tp) {
-			t->acked = tp->bytes_acked;
-			t->received = tp->bytes_received;
-		}
+	fresh.flushed_ns = s->start_ns;
+	fresh.start_ns = s->start_ns;
+	fresh.key.direction = DIRECTION_OUTGOING;
+	fresh.key.cgroup_id = s->cgroup_id;
+	__builtin_memcpy(fresh.key.comm, s->comm, sizeof(fresh.key.comm));
+	traffic_peer(&fresh.key, sk);
+	fresh.key.port = bpf_ntohs(sk->__sk_common.skc_dport);
+	fresh.named = 1;
+	if (bpf_map_update_elem(&conn_traffic_sockets, &skaddr, &fresh, BPF_ANY) != 0) {
+		count(COUNTER_TRAFFIC_FULL);
+		return -1;
 	}
+	return 0;
+}
+
+static __always_inline void traffic_begin_incoming(const struct sock *sk, __u64 cgroup_id)
+{
+	__u64 skaddr = (__u64)sk;
+	struct traffic_socket fresh = {};
+	fresh.flushed_ns = bpf_ktime_get_ns();
+	fresh.key.direction = DIRECTION_INCOMING;
+	fresh.key.cgroup_id = cgroup_id;
+	traffic_peer(&fresh.key, sk);
+	fresh.key.port = sk->__sk_common.skc_num;
+	struct listener_key lkey = {};
+	listener_key(&lkey, sk, cgroup_id);
+	char *name = bpf_map_lookup_elem(&conn_listener_names, &lkey);
+	if (name)
+		__builtin_memcpy(fresh.key.comm, name, sizeof(fresh.key.comm));
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+	if (tp) {
+		fresh.acked = tp->bytes_acked;
+		fresh.received = tp->bytes_received;
+	}
+	// The send hook tells this socket from an earlier one at the same address by its cookie
+	// (see traffic_live): it still needs its owner's name.
+	bpf_get_socket_cookie((void *)sk);
+	if (bpf_map_update_elem(&conn_traffic_sockets, &skaddr, &fresh, BPF_ANY) != 0)
+		count(COUNTER_TRAFFIC_FULL);
 }
 
 // Called in the owning task only: its process name replaces the listener's, before any flush
@@ -697,23 +718,11 @@ static __always_inline void name(struct traffic_socket *t)
 	t->named = 1;
 }
 
-static __always_inline void traffic_state(const struct sock *sk, int oldstate, int newstate)
+// The transitions after a socket's start (the caller found its entry). Only CLOSE must flush:
+// it counts whatever the socket moved since its last flush. CLOSE_WAIT flushes too (the peer
+// has sent all it will: a download is complete there, though its socket may stay open).
+static __always_inline void traffic_state(struct traffic_socket *t, const struct sock *sk, int oldstate, int newstate)
 {
-	if (oldstate == TCP_CLOSE && newstate == TCP_LISTEN) {
-		record_listener(sk);
-		return;
-	}
-	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
-		traffic_begin(sk, DIRECTION_OUTGOING, bpf_get_current_cgroup_id());
-		return;
-	}
-	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
-		traffic_begin(sk, DIRECTION_INCOMING, socket_cgroup(sk));
-		return;
-	}
-	struct traffic_socket *t = traffic_of(sk);
-	if (!t)
-		return;
 	if (oldstate == TCP_SYN_SENT && newstate == TCP_ESTABLISHED) {
 		// The SYN is acknowledged by now: start the byte counts here. SYN retransmits stay in
 		// total_retrans for a later flush to count.
@@ -728,9 +737,11 @@ static __always_inline void traffic_state(const struct sock *sk, int oldstate, i
 		// Only close() and shutdown() queue our FIN: the owning task is current.
 		t->fin_sent = 1;
 		name(t);
+		return;
 	}
 	if (newstate != TCP_CLOSE) {
-		flush(t, sk, 0);
+		if (newstate == TCP_CLOSE_WAIT)
+			flush(t, sk, 0);
 		return;
 	}
 	flush(t, sk, 1);
@@ -745,11 +756,42 @@ static __always_inline void traffic_state(const struct sock *sk, int oldstate, i
 	bpf_map_delete_elem(&conn_traffic_sockets, &skaddr);
 }
 
-// Send and receive paths: the owning task's process name, and a flush at most once a second.
+// The socket each CPU's send hook looked up last, and the clock tick it did so in. The hook
+// runs per send chunk (~60 times per MB in bulk) and the hash lookup and the clock read were
+// most of its cost: for the same socket within the same tick (jiffies: a plain load, inlined
+// by the verifier) it returns at once, so a flush may come up to a tick after its second. A
+// socket that reuses a closed one's address has another cookie (incoming sockets get one at
+// their start: they are the ones that still need their owner's name), so it is looked up at
+// its first send all the same.
+struct live_last {
+	__u64 sk;
+	__u64 cookie;
+	__u64 jiffies;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct live_last);
+} conn_traffic_live SEC(".maps");
+
+// The send path: the owning task's process name, and a flush at most once a second.
 static __always_inline void traffic_live(struct sock *sk)
 {
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return;
+	__u32 zero = 0;
+	struct live_last *last = bpf_map_lookup_elem(&conn_traffic_live, &zero);
+	if (!last)
+		return;
+	__u64 tick = bpf_jiffies64();
+	__u64 cookie = sk->__sk_common.skc_cookie.counter;
+	if (last->sk == (__u64)sk && last->cookie == cookie && last->jiffies == tick)
+		return;
+	last->sk = (__u64)sk;
+	last->cookie = cookie;
+	last->jiffies = tick;
 	struct traffic_socket *t = traffic_of(sk);
 	if (!t)
 		return;
@@ -765,15 +807,6 @@ static __always_inline void traffic_live(struct sock *sk)
 // const struct sk_buff *skb, int size_goal), in tcp_sendmsg_locked under the socket lock.
 SEC("tp_btf/tcp_sendmsg_locked")
 int BPF_PROG(on_tcp_sendmsg_locked, struct sock *sk)
-{
-	if (count_traffic)
-		traffic_live(sk);
-	return 0;
-}
-
-// TP_PROTO(struct sock *sk), from tcp_recvmsg via tcp_rcv_space_adjust, under the socket lock.
-SEC("tp_btf/tcp_rcv_space_adjust")
-int BPF_PROG(on_tcp_rcv_space_adjust, struct sock *sk)
 {
 	if (count_traffic)
 		traffic_live(sk);
@@ -851,16 +884,16 @@ int BPF_PROG(on_inet_sock_set_state, const struct sock *sk, const int oldstate, 
 
 	__u64 skaddr = (__u64)sk;
 
-	if (count_traffic)
-		traffic_state(sk, oldstate, newstate);
-
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
 		struct connect_start s = {};
 		s.start_ns = bpf_ktime_get_ns();
 		s.cgroup_id = bpf_get_current_cgroup_id();
 		s.tgid = bpf_get_current_pid_tgid() >> 32;
 		bpf_get_current_comm(s.comm, sizeof(s.comm));
-		if (bpf_map_update_elem(&conn_start, &skaddr, &s, BPF_ANY) != 0)
+		// With traffic on, a followed socket's entry carries the connect's start as well: one
+		// map insert per connect, not two.
+		if ((!count_traffic || traffic_begin_outgoing(sk, &s) != 0) &&
+		    bpf_map_update_elem(&conn_start, &skaddr, &s, BPF_ANY) != 0)
 			count(COUNTER_START_FULL);
 		if (!cgroup_known(s.cgroup_id)) {
 			// bpf_get_current_task, not _btf (5.11+): probe reads keep Linux 5.8 working.
@@ -872,33 +905,60 @@ int BPF_PROG(on_inet_sock_set_state, const struct sock *sk, const int oldstate, 
 		return 0;
 	}
 
-	if (oldstate == TCP_SYN_SENT && (newstate == TCP_ESTABLISHED || newstate == TCP_CLOSE)) {
-		struct connect_start *s = bpf_map_lookup_elem(&conn_start, &skaddr);
-		if (!s) {
-			count(COUNTER_NO_START);
-			return 0;
-		}
-		struct connect_key key = {};
-		__builtin_memcpy(key.comm, s->comm, sizeof(key.comm));
-		key.cgroup_id = s->cgroup_id;
-		key.family = sk->__sk_common.skc_family;
-		if (newstate == TCP_ESTABLISHED) {
-			key.result = RESULT_ESTABLISHED;
-			record_latency(s, bpf_ktime_get_ns() - s->start_ns);
-		} else {
-			key.result = classify(sk);
-		}
-		add_percpu(&conn_totals, &key, COUNTER_TOTALS_FULL);
-		bpf_map_delete_elem(&conn_start, &skaddr);
-		return 0;
-	}
-
 	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
 		struct accept_key key = {};
 		key.port = sk->__sk_common.skc_num;
 		key.family = sk->__sk_common.skc_family;
 		key.cgroup_id = socket_cgroup(sk);
 		add_percpu(&conn_accepts, &key, COUNTER_ACCEPTS_FULL);
+		if (count_traffic)
+			traffic_begin_incoming(sk, key.cgroup_id);
+		return 0;
 	}
+
+	struct traffic_socket *t = 0;
+	if (count_traffic) {
+		if (oldstate == TCP_CLOSE && newstate == TCP_LISTEN) {
+			record_listener(sk);
+			return 0;
+		}
+		// Nothing to do: a child socket's birth, or the steps of a close before CLOSE.
+		if (newstate == TCP_SYN_RECV || newstate == TCP_FIN_WAIT2 || newstate == TCP_CLOSING)
+			return 0;
+		t = traffic_of(sk);
+	}
+
+	if (oldstate == TCP_SYN_SENT && (newstate == TCP_ESTABLISHED || newstate == TCP_CLOSE)) {
+		struct connect_key key = {};
+		__u64 start_ns;
+		struct connect_start *s = 0;
+		if (t) {
+			__builtin_memcpy(key.comm, t->key.comm, sizeof(key.comm));
+			key.cgroup_id = t->key.cgroup_id;
+			start_ns = t->start_ns;
+		} else {
+			s = bpf_map_lookup_elem(&conn_start, &skaddr);
+			if (!s) {
+				count(COUNTER_NO_START);
+				return 0;
+			}
+			__builtin_memcpy(key.comm, s->comm, sizeof(key.comm));
+			key.cgroup_id = s->cgroup_id;
+			start_ns = s->start_ns;
+		}
+		key.family = sk->__sk_common.skc_family;
+		if (newstate == TCP_ESTABLISHED) {
+			key.result = RESULT_ESTABLISHED;
+			record_latency((struct latency_key *)&key, bpf_ktime_get_ns() - start_ns);
+		} else {
+			key.result = classify(sk);
+		}
+		add_percpu(&conn_totals, &key, COUNTER_TOTALS_FULL);
+		if (s)
+			bpf_map_delete_elem(&conn_start, &skaddr);
+	}
+
+	if (t)
+		traffic_state(t, sk, oldstate, newstate);
 	return 0;
 }
