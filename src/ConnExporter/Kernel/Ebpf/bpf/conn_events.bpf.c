@@ -75,9 +75,7 @@ struct sock_common {
 	__u16 skc_dport;
 	struct in6_addr skc_v6_daddr;
 	unsigned long skc_flags; // sk_flags is #defined to it (include/net/sock.h)
-	struct {
-		__s64 counter;
-	} skc_cookie;            // atomic64_t: 0 until bpf_get_socket_cookie (or sock_diag) gives one
+	unsigned int skc_hash;   // the connection's 4-tuple hash (inet_ehashfn) once it is hashed
 } __attribute__((preserve_access_index));
 
 // sk_protocol is a plain u16 since Linux 5.6 (a bitfield before), below the 5.8 this needs.
@@ -655,6 +653,40 @@ static __always_inline void record_listener(const struct sock *sk)
 	bpf_map_update_elem(&conn_listener_names, &key, comm, BPF_ANY);
 }
 
+// The socket each CPU's send hook looked up last, and the clock tick it did so in. The hook
+// runs per send chunk (~60 times per MB in bulk) and the hash lookup and the clock read were
+// most of its cost: for the same socket within the same tick (jiffies: a plain load, inlined
+// by the verifier) it returns at once, so a periodic flush may come up to a tick after its
+// second. A socket that reuses a closed one's address has another 4-tuple, hence (but for a
+// 1 in 2^32 collision) another hash, so it is looked up at its first send all the same:
+// incoming sockets need that lookup for their owner's name.
+struct live_last {
+	__u64 sk;
+	__u64 jiffies;
+	__u32 hash;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct live_last);
+} conn_traffic_live SEC(".maps");
+
+// Marks the socket as looked up on this CPU in this tick: the send hook skips it until the next.
+static __always_inline struct live_last *live_seen(const struct sock *sk, __u64 tick)
+{
+	__u32 zero = 0;
+	struct live_last *last = bpf_map_lookup_elem(&conn_traffic_live, &zero);
+	if (last) {
+		last->sk = (__u64)sk;
+		last->hash = sk->__sk_common.skc_hash;
+		last->jiffies = tick;
+	}
+	return last;
+}
+
 // A socket begins: an outgoing one at connect (in the caller's task, so comm and cgroup are the
 // caller's, as for conn_totals: the connect counters take its start from here, see
 // on_inet_sock_set_state), an incoming one at ESTABLISHED in softirq (the cgroup is the
@@ -701,9 +733,6 @@ static __always_inline void traffic_begin_incoming(const struct sock *sk, __u64 
 		fresh.acked = tp->bytes_acked;
 		fresh.received = tp->bytes_received;
 	}
-	// The send hook tells this socket from an earlier one at the same address by its cookie
-	// (see traffic_live): it still needs its owner's name.
-	bpf_get_socket_cookie((void *)sk);
 	if (bpf_map_update_elem(&conn_traffic_sockets, &skaddr, &fresh, BPF_ANY) != 0)
 		count(COUNTER_TRAFFIC_FULL);
 }
@@ -731,6 +760,9 @@ static __always_inline void traffic_state(struct traffic_socket *t, const struct
 			t->acked = tp->bytes_acked;
 			t->received = tp->bytes_received;
 		}
+		// Named already and a second from its first periodic flush: its first sends need no
+		// lookup. (Hashed by now: at SYN_SENT skc_hash may still be an earlier socket's.)
+		live_seen(sk, bpf_jiffies64());
 		return;
 	}
 	if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK) {
@@ -756,26 +788,6 @@ static __always_inline void traffic_state(struct traffic_socket *t, const struct
 	bpf_map_delete_elem(&conn_traffic_sockets, &skaddr);
 }
 
-// The socket each CPU's send hook looked up last, and the clock tick it did so in. The hook
-// runs per send chunk (~60 times per MB in bulk) and the hash lookup and the clock read were
-// most of its cost: for the same socket within the same tick (jiffies: a plain load, inlined
-// by the verifier) it returns at once, so a flush may come up to a tick after its second. A
-// socket that reuses a closed one's address has another cookie (incoming sockets get one at
-// their start: they are the ones that still need their owner's name), so it is looked up at
-// its first send all the same.
-struct live_last {
-	__u64 sk;
-	__u64 cookie;
-	__u64 jiffies;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct live_last);
-} conn_traffic_live SEC(".maps");
-
 // The send path: the owning task's process name, and a flush at most once a second.
 static __always_inline void traffic_live(struct sock *sk)
 {
@@ -786,11 +798,10 @@ static __always_inline void traffic_live(struct sock *sk)
 	if (!last)
 		return;
 	__u64 tick = bpf_jiffies64();
-	__u64 cookie = sk->__sk_common.skc_cookie.counter;
-	if (last->sk == (__u64)sk && last->cookie == cookie && last->jiffies == tick)
+	if (last->sk == (__u64)sk && last->hash == sk->__sk_common.skc_hash && last->jiffies == tick)
 		return;
 	last->sk = (__u64)sk;
-	last->cookie = cookie;
+	last->hash = sk->__sk_common.skc_hash;
 	last->jiffies = tick;
 	struct traffic_socket *t = traffic_of(sk);
 	if (!t)
