@@ -475,7 +475,8 @@ struct traffic_socket {
 	__u64 start_ns;      // bpf_ktime_get_ns at connect (outgoing): the connect latency's start
 	__u8 named;          // key.comm is the owning task's (incoming sockets learn it late)
 	__u8 fin_sent;       // the socket queued its FIN (entered FIN_WAIT1 or LAST_ACK)
-	__u8 pad[6];
+	__u8 reset_received; // tcp_reset ran: the change to CLOSE that follows at once counts it
+	__u8 pad[5];
 };
 
 // Keyed by the socket's address, from its start (connect, or ESTABLISHED for an incoming one)
@@ -589,7 +590,8 @@ static __always_inline void flush(struct traffic_socket *t, const struct sock *s
 	__u64 sent = advance(&t->acked, payload_acked(t, tp));
 	__u64 received = advance(&t->received, payload_received(sk, tp));
 	__u64 retransmits = advance(&t->retrans, tp->total_retrans);
-	if (!sent && !received && !retransmits)
+	__u8 reset = final && t->reset_received;
+	if (!sent && !received && !retransmits && !reset)
 		return;
 	struct traffic_value *v = traffic_value(&t->key);
 	if (!v)
@@ -600,6 +602,8 @@ static __always_inline void flush(struct traffic_socket *t, const struct sock *s
 		__sync_fetch_and_add(&v->received_bytes, received);
 	if (retransmits)
 		__sync_fetch_and_add(&v->retransmits, retransmits);
+	if (reset)
+		__sync_fetch_and_add(&v->resets_received, 1);
 }
 
 static __always_inline struct traffic_socket *traffic_of(const struct sock *sk)
@@ -837,7 +841,7 @@ int BPF_PROG(on_tcp_retransmit_skb, const struct sock *sk)
 	return 0;
 }
 
-static __always_inline void count_reset(const struct sock *sk, int sent)
+static __always_inline void count_sent_reset(const struct sock *sk)
 {
 	if (!sk)
 		return;
@@ -846,7 +850,7 @@ static __always_inline void count_reset(const struct sock *sk, int sent)
 	struct traffic_socket *t = traffic_of(sk);
 	if (t) {
 		key = &t->key;
-	} else if (sent) {
+	} else {
 		__u32 zero = 0;
 		struct closed_sockets *closed = bpf_map_lookup_elem(&conn_traffic_closed, &zero);
 		if (closed) {
@@ -859,12 +863,8 @@ static __always_inline void count_reset(const struct sock *sk, int sent)
 	if (!key)
 		return;
 	struct traffic_value *v = traffic_value(key);
-	if (!v)
-		return;
-	if (sent)
+	if (v)
 		__sync_fetch_and_add(&v->resets_sent, 1);
-	else
-		__sync_fetch_and_add(&v->resets_received, 1);
 }
 
 // TP_PROTO(const struct sock *sk, const struct sk_buff *skb, const enum sk_rst_reason reason):
@@ -873,16 +873,21 @@ SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(on_tcp_send_reset, const struct sock *sk)
 {
 	if (count_traffic)
-		count_reset(sk, 1);
+		count_sent_reset(sk);
 	return 0;
 }
 
-// TP_PROTO(struct sock *sk), in tcp_reset before the socket moves to CLOSE.
+// TP_PROTO(struct sock *sk), in tcp_reset, which moves the socket to CLOSE right after (unless
+// it is there already, and then its entry is gone): marked here, counted by the final flush, so
+// a reset costs no totals update of its own.
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(on_tcp_receive_reset, struct sock *sk)
 {
-	if (count_traffic)
-		count_reset(sk, 0);
+	if (!count_traffic || !sk)
+		return 0;
+	struct traffic_socket *t = traffic_of(sk);
+	if (t)
+		t->reset_received = 1;
 	return 0;
 }
 
