@@ -95,6 +95,7 @@ if pid == 0:
             while got < args[0]:
                 got += len(c.recv(1 << 16))
             c.sendall(b"l" * args[1])
+            settled(c)  # all M acknowledged: the flush below counts them
             time.sleep(1.1)
             c.sendall(b"+")
             c.shutdown(socket.SHUT_WR)

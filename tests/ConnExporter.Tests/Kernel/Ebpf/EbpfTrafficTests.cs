@@ -150,12 +150,17 @@ public sealed class EbpfTrafficTests
         using var ns = new TestNamespace("cxl");
         var scenario = Task.Run(() => Scenario(ns, "live", client, server, port, N, M, HoldMs));
 
-        long seenAt = 0;
-        var live = Until(collector, c =>
+        // Polled for up to 20 s: on a busy host the scenario's start alone can take seconds.
+        long seenAt;
+        ConnEventCounts live;
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        do
         {
+            live = collector.Read();
             seenAt = System.Diagnostics.Stopwatch.GetTimestamp();
-            return Of(c, client, Direction.Outgoing, port).ReceivedBytes >= M + 1 && Of(c, server, Direction.Incoming, port).SentBytes >= M;
-        });
+            if (Of(live, client, Direction.Outgoing, port).ReceivedBytes >= M + 1 && Of(live, server, Direction.Incoming, port).SentBytes >= M) break;
+            Thread.Sleep(20);
+        } while (DateTime.UtcNow < deadline && !scenario.IsCompleted);
         var closedAt = scenario.Result.GetProperty("closed_at").GetDouble();
         Assert.True(seenAt / (double)System.Diagnostics.Stopwatch.Frequency < closedAt, "the counts were seen only after the connection closed");
         var (liveClient, liveServer) = (Of(live, client, Direction.Outgoing, port), Of(live, server, Direction.Incoming, port));
