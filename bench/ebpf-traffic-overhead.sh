@@ -160,7 +160,13 @@ declare -A result kruns kns
 measure() {
   local mode=$1 workload=$2 arg=$3 value
   if [ "$mode" != none ]; then
-    "$work/attach" "$([ "$mode" = before ] && echo "$before" || echo "$object")" "$([ "$mode" = connects ] && echo 0 || echo 1)" >"$work/attached" &
+    local obj=$object traffic=1
+    [ "$mode" = before ] && obj=$before
+    [ "$mode" = connects ] && traffic=0
+    # Emptied here, not by the background job's redirection: that may run after the wait below
+    # has looked, and found the previous run's "attached".
+    : >"$work/attached"
+    "$work/attach" "$obj" "$traffic" >"$work/attached" &
     loader_pid=$!
     for _ in $(seq 300); do grep -q attached "$work/attached" 2>/dev/null && break; sleep 0.1; done
     grep -q attached "$work/attached" || { echo "could not attach $object ($mode)" >&2; exit 1; }
