@@ -431,8 +431,10 @@ static __always_inline __u64 socket_cgroup(const struct sock *sk)
 // so two CPUs flushing one socket never count the same bytes twice), and the final transition to
 // CLOSE adds the rest: a connection that opened and closed between two scrapes is counted exactly
 // once, and user space reads conn_traffic alone (never live tcp_info on top, which would count
-// twice). Live connections are flushed at most once a second from the send and receive paths
-// (tcp_sendmsg_locked, tcp_rcv_space_adjust, both in the owning task) and on every retransmit.
+// twice). Live connections are flushed at most once a second from the send path
+// (tcp_sendmsg_locked, in the owning task), at CLOSE_WAIT and on every retransmit. There is no
+// receive hook: it ran per recvmsg and cost a third of the bulk overhead (docs/traffic.md), so
+// what a socket receives waits for one of those.
 
 // Must match Direction in C# (Inventory/Direction.cs).
 #define DIRECTION_INCOMING 2
@@ -577,7 +579,7 @@ static __always_inline __u64 payload_received(const struct sock *sk, const struc
 }
 
 // Adds what the socket's counters gained since the last flush. Until the owning task has been
-// seen (incoming sockets: a send, a receive or a close in its context) only the final flush at
+// seen (incoming sockets: a send, or a close or shutdown, in its context) only the final flush at
 // CLOSE counts, so a socket's bytes land under one process name: the owner's, or the
 // listener's when the owner never showed up.
 static __always_inline void flush(struct traffic_socket *t, const struct sock *sk, int final)
