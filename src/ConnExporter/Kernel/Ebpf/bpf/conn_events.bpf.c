@@ -512,6 +512,8 @@ struct {
 
 struct closed_socket {
 	__u64 sk;
+	__u32 hash; // skc_hash: a later socket at the same address has another 4-tuple
+	__u32 pad;
 	struct traffic_key key;
 };
 
@@ -788,6 +790,7 @@ static __always_inline void traffic_state(struct traffic_socket *t, const struct
 	if (closed) {
 		struct closed_socket *slot = &closed->slot[closed->next++ % CLOSED_SLOTS];
 		slot->sk = (__u64)sk;
+		slot->hash = sk->__sk_common.skc_hash;
 		__builtin_memcpy(&slot->key, &t->key, sizeof(slot->key));
 	}
 	__u64 skaddr = (__u64)sk;
@@ -847,23 +850,25 @@ static __always_inline void count_sent_reset(const struct sock *sk)
 {
 	if (!sk)
 		return;
-	// Request and time-wait sockets are never in conn_traffic_sockets (not full sockets).
+	// Request and time-wait sockets are never in conn_traffic_sockets (not full sockets). The
+	// sockets that just closed on this CPU first: most resets are sent right after a CLOSE
+	// (an abortive close), and this costs less than the hash lookup it saves.
 	struct traffic_key *key = 0;
-	struct traffic_socket *t = traffic_of(sk);
-	if (t) {
-		key = &t->key;
-	} else {
-		__u32 zero = 0;
-		struct closed_sockets *closed = bpf_map_lookup_elem(&conn_traffic_closed, &zero);
-		if (closed) {
+	__u32 zero = 0;
+	struct closed_sockets *closed = bpf_map_lookup_elem(&conn_traffic_closed, &zero);
+	if (closed) {
+		__u32 hash = sk->__sk_common.skc_hash;
 #pragma unroll
-			for (int i = 0; i < CLOSED_SLOTS; i++)
-				if (closed->slot[i].sk == (__u64)sk)
-					key = &closed->slot[i].key;
-		}
+		for (int i = 0; i < CLOSED_SLOTS; i++)
+			if (closed->slot[i].sk == (__u64)sk && closed->slot[i].hash == hash)
+				key = &closed->slot[i].key;
 	}
-	if (!key)
-		return;
+	if (!key) {
+		struct traffic_socket *t = traffic_of(sk);
+		if (!t)
+			return;
+		key = &t->key;
+	}
 	struct traffic_value *v = traffic_value(key);
 	if (v)
 		__sync_fetch_and_add(&v->resets_sent, 1);
