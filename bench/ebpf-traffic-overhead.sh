@@ -6,9 +6,13 @@
 #   bulk:  one loopback connection moving MB megabytes in 64 KiB writes, CPU time (user + system
 #          of sender and receiver, which on loopback includes the softirq work) per MB.
 # Runs alternate (none, connects, traffic, none, ...) to spread drift; medians are reported, and
-# the kernel's own timing of every program (kernel.bpf_stats_enabled) summed per connection / MB.
+# the kernel's own timing of every program (kernel.bpf_stats_enabled) summed per connection / MB,
+# then per program. The timing is per program, not per process: other work on the machine that
+# opens connections adds runs (a figure of more than 6 inet_sock_set_state runs per connection
+# says so). BEFORE=other.o adds a fourth mode, "before": that object with traffic on, in the
+# same run (e.g. the committed object of an earlier commit, for an A/B of a change).
 #
-# Usage (root): bench/ebpf-traffic-overhead.sh [connects-per-run] [megabytes-per-run] [runs]
+# Usage (root): [BEFORE=old.o] bench/ebpf-traffic-overhead.sh [connects-per-run] [megabytes-per-run] [runs]
 # Needs: gcc, libbpf-dev (scripts/prereqs.d/50-ebpf.sh), kernel BTF, Linux 6.11+ (tracepoints).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +20,8 @@ connects=${1:-20000}
 megabytes=${2:-2000}
 runs=${3:-7}
 object=${OBJECT:-src/ConnExporter/Kernel/Ebpf/bpf/conn_events.bpf.o}
+before=${BEFORE:-}
+modes="none connects traffic${before:+ before}"
 work=$(mktemp -d)
 loader_pid=
 cleanup() {
@@ -104,7 +110,6 @@ cat >"$work/attach.c" <<'C'
 #include <unistd.h>
 static volatile sig_atomic_t stopped;
 static void stop(int sig) { (void)sig; stopped = 1; }
-static const char *traffic[] = { "on_tcp_sendmsg_locked", "on_tcp_rcv_space_adjust", "on_tcp_retransmit_skb", "on_tcp_send_reset", "on_tcp_receive_reset" };
 int main(int argc, char **argv) {
   sigset_t term, waiting;
   sigemptyset(&term);
@@ -120,9 +125,11 @@ int main(int argc, char **argv) {
   unsigned int *values = config ? bpf_map__initial_value(config, &size) : NULL;
   if (!values || size < 8) { fprintf(stderr, "no .rodata.config\n"); return 1; }
   values[1] = with_traffic;
-  for (int i = 0; i < 5; i++) bpf_program__set_autoload(bpf_object__find_program_by_name(obj, traffic[i]), with_traffic);
-  if (bpf_object__load(obj)) { fprintf(stderr, "load failed\n"); return 1; }
+  /* Every program but the connect counters' is a traffic program (as ConnEventsLayout.TrafficPrograms lists them). */
   struct bpf_program *p;
+  bpf_object__for_each_program(p, obj)
+    if (strcmp(bpf_program__name(p), "on_inet_sock_set_state")) bpf_program__set_autoload(p, with_traffic);
+  if (bpf_object__load(obj)) { fprintf(stderr, "load failed\n"); return 1; }
   bpf_object__for_each_program(p, obj) {
     if (!bpf_program__autoload(p)) continue;
     if (!bpf_program__attach_trace(p)) { fprintf(stderr, "attach %s failed\n", bpf_program__name(p)); return 1; }
@@ -135,7 +142,10 @@ int main(int argc, char **argv) {
     if (!bpf_program__autoload(p)) continue;
     struct bpf_prog_info info = {0};
     __u32 len = sizeof info;
-    if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0) { cnt += info.run_cnt; ns += info.run_time_ns; }
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0) {
+      cnt += info.run_cnt; ns += info.run_time_ns;
+      printf("prog %s %llu %llu\n", bpf_program__name(p), info.run_cnt, info.run_time_ns);
+    }
   }
   printf("stats %llu %llu\n", cnt, ns);
   return 0;
@@ -146,11 +156,17 @@ gcc -O2 -o "$work/attach" "$work/attach.c" -lbpf
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 declare -A result kruns kns
-# mode: none | connects | traffic; workload: short | bulk
+# mode: none | connects | traffic | before; workload: short | bulk
 measure() {
   local mode=$1 workload=$2 arg=$3 value
   if [ "$mode" != none ]; then
-    "$work/attach" "$object" "$([ "$mode" = traffic ] && echo 1 || echo 0)" >"$work/attached" &
+    local obj=$object traffic=1
+    [ "$mode" = before ] && obj=$before
+    [ "$mode" = connects ] && traffic=0
+    # Emptied here, not by the background job's redirection: that may run after the wait below
+    # has looked, and found the previous run's "attached".
+    : >"$work/attached"
+    "$work/attach" "$obj" "$traffic" >"$work/attached" &
     loader_pid=$!
     for _ in $(seq 300); do grep -q attached "$work/attached" 2>/dev/null && break; sleep 0.1; done
     grep -q attached "$work/attached" || { echo "could not attach $object ($mode)" >&2; exit 1; }
@@ -160,6 +176,7 @@ measure() {
   if [ "$mode" != none ]; then
     kill "$loader_pid"; wait "$loader_pid" 2>/dev/null || true; loader_pid=
     read -r _ cnt ns < <(grep '^stats' "$work/attached") || { cnt=0; ns=0; }
+    grep '^prog' "$work/attached" | sed "s/^prog/$mode $workload/" >>"$work/programs" || true
     kruns[$mode.$workload]=$(( ${kruns[$mode.$workload]:-0} + cnt ))
     kns[$mode.$workload]=$(( ${kns[$mode.$workload]:-0} + ns ))
   fi
@@ -167,19 +184,21 @@ measure() {
 
 "$work/load" short 2000 >/dev/null # warm up
 for ((r = 0; r < runs; r++)); do
-  for mode in none connects traffic; do measure "$mode" short "$connects"; done
-  for mode in none connects traffic; do measure "$mode" bulk "$megabytes"; done
+  for mode in $modes; do measure "$mode" short "$connects"; done
+  for mode in $modes; do measure "$mode" bulk "$megabytes"; done
 done
 echo "kernel: $(uname -r), cpus: $(nproc), load: $(cut -d' ' -f1-3 /proc/loadavg), runs: $runs, connects per run: $connects, MB per bulk run: $megabytes"
 for workload in short bulk; do
   unit=$([ $workload = short ] && echo "wall ns per connection" || echo "CPU ns per MB")
   base=$(echo ${result[none.$workload]} | tr ' ' '\n' | median)
-  for mode in none connects traffic; do
+  for mode in $modes; do
     m=$(echo ${result[$mode.$workload]} | tr ' ' '\n' | median)
     per=$([ $workload = short ] && echo $((connects * runs)) || echo $((megabytes * runs)))
     awk -v w="$workload" -v mode="$mode" -v m="$m" -v base="$base" -v all="${result[$mode.$workload]}" -v n="${kruns[$mode.$workload]:-0}" -v ns="${kns[$mode.$workload]:-0}" -v per="$per" -v unit="$unit" 'BEGIN {
       printf "%-5s %-8s median %d %s (%+d, %+.2f%% vs none)", w, mode, m, unit, m - base, (m - base) * 100 / base
       if (n > 0) printf "; programs: %.1f runs and %.0f kernel ns per %s", n / per, ns / per, (w == "short" ? "connection" : "MB")
       printf "\n  all: %s\n", all }'
+    [ "$mode" = none ] || awk -v mode="$mode" -v w="$workload" -v per="$per" '$1 == mode && $2 == w { n[$3] += $4; ns[$3] += $5 }
+      END { for (p in n) if (n[p]) printf "    %-26s %6.2f runs, %4.0f ns per run, %6.0f ns per %s\n", p, n[p] / per, ns[p] / n[p], ns[p] / per, (w == "short" ? "connection" : "MB") }' "$work/programs"
   done
 done

@@ -25,7 +25,6 @@ internal static class ConnEventsLayout
     public static readonly (string Program, string Tracepoint)[] TrafficPrograms =
     [
         ("on_tcp_sendmsg_locked", "tcp:tcp_sendmsg_locked"),
-        ("on_tcp_rcv_space_adjust", "tcp:tcp_rcv_space_adjust"),
         ("on_tcp_retransmit_skb", "tcp:tcp_retransmit_skb"),
         ("on_tcp_send_reset", "tcp:tcp_send_reset"),
         ("on_tcp_receive_reset", "tcp:tcp_receive_reset"),
@@ -83,7 +82,7 @@ internal static class ConnEventsLayout
 
     // struct traffic_socket: the socket-local storage (never read by user space; its size is
     // asserted so the C and the documentation agree)
-    public const int TrafficSocketSize = 88;
+    public const int TrafficSocketSize = 96;
 
     // AF_INET, AF_INET6 (include/linux/socket.h)
     public const ushort AfInet = 2;

@@ -12,6 +12,10 @@
 #       would fail the transmit locally, which TCP does not count as a retransmit) while the
 #       client sends N bytes, for ~1.2 s, so the kernel retransmits; then the rule goes,
 #       everything is delivered, both close.
+#   live N M hold-ms: one connection that stays open while the test reads: the client sends N,
+#       the server reads them and sends M, and 1.1 s later 1 more (its send path's periodic
+#       flush), then half-closes (the client reaches CLOSE_WAIT); both keep their sockets
+#       open for hold-ms, then close. Reports closed_at (time.monotonic, CLOCK_MONOTONIC).
 #   resets: an established connection the client aborts (SO_LINGER 0: it sends a RST, the server
 #       receives it), then a connect to port+1, where nobody listens (the client receives a RST).
 # Prints one JSON line with what the sockets themselves saw, then exits 0.
@@ -85,6 +89,18 @@ if pid == 0:
             if got != args[0] + 1:
                 os._exit(11)
             c.close()
+        elif mode == "live":
+            c, _ = listener.accept()
+            got = 0
+            while got < args[0]:
+                got += len(c.recv(1 << 16))
+            c.sendall(b"l" * args[1])
+            settled(c)  # all M acknowledged: the flush below counts them
+            time.sleep(1.1)
+            c.sendall(b"+")
+            c.shutdown(socket.SHUT_WR)
+            c.recv(1)  # the client's FIN, after the hold
+            c.close()
         elif mode == "resets":
             c, _ = listener.accept()
             try:
@@ -143,6 +159,15 @@ elif mode == "retransmit":
     s.settimeout(20)
     s.recv(1)  # the server's FIN: everything acknowledged, nothing more to retransmit
     result["total_retrans_at_close"] = tcp_info(s)["total_retrans"]
+    s.close()
+elif mode == "live":
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(b"c" * args[0])
+    got = read_all(s)  # up to the server's FIN: CLOSE_WAIT
+    if got != args[1] + 1:
+        raise SystemExit(f"client received {got} bytes, expected {args[1] + 1}")
+    time.sleep(args[2] / 1000)
+    result["closed_at"] = time.monotonic()
     s.close()
 elif mode == "resets":
     s = socket.create_connection(("127.0.0.1", port))

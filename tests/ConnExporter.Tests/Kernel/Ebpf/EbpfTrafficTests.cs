@@ -135,6 +135,45 @@ public sealed class EbpfTrafficTests
         && now.ResetsSent >= before.ResetsSent && now.ResetsReceived >= before.ResetsReceived;
 
     /// <summary>
+    /// What an open connection shows before it closes (docs/traffic.md): a socket's send path
+    /// flushes at most once a second, so the server's M bytes count at its send 1.1 s later; the
+    /// client never sends again, and its M + 1 received bytes count when the server's FIN moves
+    /// it to CLOSE_WAIT. Both are seen while the sockets are still open (before closed_at, on
+    /// the same CLOCK_MONOTONIC), and the final flushes at close add only what is left.
+    /// </summary>
+    [RootFact]
+    public void An_open_connection_counts_its_sends_within_a_second_and_a_finished_download_at_the_peers_FIN()
+    {
+        using var collector = StartTraffic();
+        var (client, server, port) = Names("cxl");
+        const int N = 4_099, M = 65_537, HoldMs = 3_000;
+        using var ns = new TestNamespace("cxl");
+        var scenario = Task.Run(() => Scenario(ns, "live", client, server, port, N, M, HoldMs));
+
+        // Polled for up to 20 s: on a busy host the scenario's start alone can take seconds.
+        long seenAt;
+        ConnEventCounts live;
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        do
+        {
+            live = collector.Read();
+            seenAt = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (Of(live, client, Direction.Outgoing, port).ReceivedBytes >= M + 1 && Of(live, server, Direction.Incoming, port).SentBytes >= M) break;
+            Thread.Sleep(20);
+        } while (DateTime.UtcNow < deadline && !scenario.IsCompleted);
+        var closedAt = scenario.Result.GetProperty("closed_at").GetDouble();
+        Assert.True(seenAt / (double)System.Diagnostics.Stopwatch.Frequency < closedAt, "the counts were seen only after the connection closed");
+        var (liveClient, liveServer) = (Of(live, client, Direction.Outgoing, port), Of(live, server, Direction.Incoming, port));
+        Assert.Equal(((ulong)N, M + 1UL), (liveClient.SentBytes, liveClient.ReceivedBytes));
+        Assert.Equal(((ulong)M, (ulong)N), (liveServer.SentBytes, liveServer.ReceivedBytes));
+
+        var final = Until(collector, c => Of(c, server, Direction.Incoming, port).SentBytes >= M + 1);
+        var (finalClient, finalServer) = (Of(final, client, Direction.Outgoing, port), Of(final, server, Direction.Incoming, port));
+        Assert.Equal(((ulong)N, M + 1UL), (finalClient.SentBytes, finalClient.ReceivedBytes));
+        Assert.Equal((M + 1UL, (ulong)N), (finalServer.SentBytes, finalServer.ReceivedBytes));
+    }
+
+    /// <summary>
     /// Segments dropped by an iptables rule in the namespace are retransmitted; the counter is the
     /// socket's own tcpi_total_retrans at close (what tcp_info and nstat's TcpRetransSegs count),
     /// and the payload still counts once, retransmitted or not.

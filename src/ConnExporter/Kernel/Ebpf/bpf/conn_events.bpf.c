@@ -75,6 +75,7 @@ struct sock_common {
 	__u16 skc_dport;
 	struct in6_addr skc_v6_daddr;
 	unsigned long skc_flags; // sk_flags is #defined to it (include/net/sock.h)
+	unsigned int skc_hash;   // the connection's 4-tuple hash (inet_ehashfn) once it is hashed
 } __attribute__((preserve_access_index));
 
 // sk_protocol is a plain u16 since Linux 5.6 (a bitfield before), below the 5.8 this needs.
@@ -101,9 +102,12 @@ struct tcp_sock {
 #define TCP_SYN_SENT 2
 #define TCP_SYN_RECV 3
 #define TCP_FIN_WAIT1 4
+#define TCP_FIN_WAIT2 5
 #define TCP_CLOSE 7
+#define TCP_CLOSE_WAIT 8
 #define TCP_LISTEN 10
 #define TCP_LAST_ACK 9
+#define TCP_CLOSING 11
 #define IPPROTO_TCP 6
 #define AF_INET6_BPF 10
 
@@ -298,11 +302,12 @@ static __always_inline __u32 latency_slot(__u64 ns)
 	return LATENCY_BOUNDS;
 }
 
-static __always_inline void record_latency(const struct connect_start *s, __u64 ns)
+// The key's first fields are a latency_key's (comm, cgroup_id), as connect_key's are.
+static __always_inline void record_latency(const struct latency_key *from, __u64 ns)
 {
 	struct latency_key key = {};
-	__builtin_memcpy(key.comm, s->comm, sizeof(key.comm));
-	key.cgroup_id = s->cgroup_id;
+	__builtin_memcpy(key.comm, from->comm, sizeof(key.comm));
+	key.cgroup_id = from->cgroup_id;
 	__u32 slot = latency_slot(ns);
 	struct latency_value *v = bpf_map_lookup_elem(&conn_latency, &key);
 	if (!v) {
@@ -426,8 +431,10 @@ static __always_inline __u64 socket_cgroup(const struct sock *sk)
 // so two CPUs flushing one socket never count the same bytes twice), and the final transition to
 // CLOSE adds the rest: a connection that opened and closed between two scrapes is counted exactly
 // once, and user space reads conn_traffic alone (never live tcp_info on top, which would count
-// twice). Live connections are flushed at most once a second from the send and receive paths
-// (tcp_sendmsg_locked, tcp_rcv_space_adjust, both in the owning task) and on every retransmit.
+// twice). Live connections are flushed at most once a second from the send path
+// (tcp_sendmsg_locked, in the owning task), at CLOSE_WAIT and on every retransmit. There is no
+// receive hook: it ran per recvmsg and cost a third of the bulk overhead (docs/traffic.md), so
+// what a socket receives waits for one of those.
 
 // Must match Direction in C# (Inventory/Direction.cs).
 #define DIRECTION_INCOMING 2
@@ -467,9 +474,11 @@ struct traffic_socket {
 	__u64 received;      // payload bytes received, as far as counted
 	__u64 retrans;       // total_retrans as far as counted
 	__u64 flushed_ns;    // bpf_ktime_get_ns at the last periodic flush
+	__u64 start_ns;      // bpf_ktime_get_ns at connect (outgoing): the connect latency's start
 	__u8 named;          // key.comm is the owning task's (incoming sockets learn it late)
 	__u8 fin_sent;       // the socket queued its FIN (entered FIN_WAIT1 or LAST_ACK)
-	__u8 pad[6];
+	__u8 reset_received; // tcp_reset ran: the change to CLOSE that follows at once counts it
+	__u8 pad[5];
 };
 
 // Keyed by the socket's address, from its start (connect, or ESTABLISHED for an incoming one)
@@ -503,6 +512,8 @@ struct {
 
 struct closed_socket {
 	__u64 sk;
+	__u32 hash; // skc_hash: a later socket at the same address has another 4-tuple
+	__u32 pad;
 	struct traffic_key key;
 };
 
@@ -570,7 +581,7 @@ static __always_inline __u64 payload_received(const struct sock *sk, const struc
 }
 
 // Adds what the socket's counters gained since the last flush. Until the owning task has been
-// seen (incoming sockets: a send, a receive or a close in its context) only the final flush at
+// seen (incoming sockets: a send, or a close or shutdown, in its context) only the final flush at
 // CLOSE counts, so a socket's bytes land under one process name: the owner's, or the
 // listener's when the owner never showed up.
 static __always_inline void flush(struct traffic_socket *t, const struct sock *sk, int final)
@@ -583,7 +594,8 @@ static __always_inline void flush(struct traffic_socket *t, const struct sock *s
 	__u64 sent = advance(&t->acked, payload_acked(t, tp));
 	__u64 received = advance(&t->received, payload_received(sk, tp));
 	__u64 retransmits = advance(&t->retrans, tp->total_retrans);
-	if (!sent && !received && !retransmits)
+	__u8 reset = final && t->reset_received;
+	if (!sent && !received && !retransmits && !reset)
 		return;
 	struct traffic_value *v = traffic_value(&t->key);
 	if (!v)
@@ -594,6 +606,8 @@ static __always_inline void flush(struct traffic_socket *t, const struct sock *s
 		__sync_fetch_and_add(&v->received_bytes, received);
 	if (retransmits)
 		__sync_fetch_and_add(&v->retransmits, retransmits);
+	if (reset)
+		__sync_fetch_and_add(&v->resets_received, 1);
 }
 
 static __always_inline struct traffic_socket *traffic_of(const struct sock *sk)
@@ -647,44 +661,88 @@ static __always_inline void record_listener(const struct sock *sk)
 	bpf_map_update_elem(&conn_listener_names, &key, comm, BPF_ANY);
 }
 
+// The socket each CPU's send hook looked up last, and the clock tick it did so in. The hook
+// runs per send chunk (~60 times per MB in bulk) and the hash lookup and the clock read were
+// most of its cost: for the same socket within the same tick (jiffies: a plain load, inlined
+// by the verifier) it returns at once, so a periodic flush may come up to a tick after its
+// second. A socket that reuses a closed one's address has another 4-tuple, hence (but for a
+// 1 in 2^32 collision) another hash, so it is looked up at its first send all the same:
+// incoming sockets need that lookup for their owner's name.
+struct live_last {
+	__u64 sk;
+	__u64 jiffies;
+	__u32 hash;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct live_last);
+} conn_traffic_live SEC(".maps");
+
+// Marks the socket as looked up on this CPU in this tick: the send hook skips it until the next.
+static __always_inline struct live_last *live_seen(const struct sock *sk, __u64 tick)
+{
+	__u32 zero = 0;
+	struct live_last *last = bpf_map_lookup_elem(&conn_traffic_live, &zero);
+	if (last) {
+		last->sk = (__u64)sk;
+		last->hash = sk->__sk_common.skc_hash;
+		last->jiffies = tick;
+	}
+	return last;
+}
+
 // A socket begins: an outgoing one at connect (in the caller's task, so comm and cgroup are the
-// caller's, as for conn_totals), an incoming one at ESTABLISHED in softirq (the cgroup is the
+// caller's, as for conn_totals: the connect counters take its start from here, see
+// on_inet_sock_set_state), an incoming one at ESTABLISHED in softirq (the cgroup is the
 // listener's, cloned; the process name the listener's until the owner shows up, see flush).
-static __always_inline void traffic_begin(const struct sock *sk, __u8 direction, __u64 cgroup_id)
+// Built on the stack and inserted whole: one map operation. BPF_ANY: a socket connecting again
+// after an abort (tcp_disconnect) starts over. Returns 0 when the socket is followed.
+static __always_inline int traffic_begin_outgoing(const struct sock *sk, const struct connect_start *s)
 {
 	__u64 skaddr = (__u64)sk;
 	struct traffic_socket fresh = {};
-	// BPF_ANY: a socket connecting again after an abort (tcp_disconnect) starts over.
-	if (bpf_map_update_elem(&conn_traffic_sockets, &skaddr, &fresh, BPF_ANY) != 0) {
-		count(COUNTER_TRAFFIC_FULL);
-		return;
-	}
-	struct traffic_socket *t = bpf_map_lookup_elem(&conn_traffic_sockets, &skaddr);
-	if (!t)
-		return;
 	// The first periodic flush comes a second after the start: a short connection is counted
 	// by its final flush alone (one map update, not three).
-	t->flushed_ns = bpf_ktime_get_ns();
-	t->key.direction = direction;
-	t->key.cgroup_id = cgroup_id;
-	traffic_peer(&t->key, sk);
-	if (direction == DIRECTION_OUTGOING) {
-		bpf_get_current_comm(t->key.comm, sizeof(t->key.comm));
-		t->key.port = bpf_ntohs(sk->__sk_common.skc_dport);
-		t->named = 1;
-	} else {
-		t->key.port = sk->__sk_common.skc_num;
-		struct listener_key lkey = {};
-		listener_key(&lkey, sk, cgroup_id);
-		char *name = bpf_map_lookup_elem(&conn_listener_names, &lkey);
-		if (name)
-			__builtin_memcpy(t->key.comm, name, sizeof(t->key.comm));
-		struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
-		if (tp) {
-			t->acked = tp->bytes_acked;
-			t->received = tp->bytes_received;
-		}
+	fresh.flushed_ns = s->start_ns;
+	fresh.start_ns = s->start_ns;
+	fresh.key.direction = DIRECTION_OUTGOING;
+	fresh.key.cgroup_id = s->cgroup_id;
+	__builtin_memcpy(fresh.key.comm, s->comm, sizeof(fresh.key.comm));
+	traffic_peer(&fresh.key, sk);
+	fresh.key.port = bpf_ntohs(sk->__sk_common.skc_dport);
+	fresh.named = 1;
+	if (bpf_map_update_elem(&conn_traffic_sockets, &skaddr, &fresh, BPF_ANY) != 0) {
+		count(COUNTER_TRAFFIC_FULL);
+		return -1;
 	}
+	return 0;
+}
+
+static __always_inline void traffic_begin_incoming(const struct sock *sk, __u64 cgroup_id)
+{
+	__u64 skaddr = (__u64)sk;
+	struct traffic_socket fresh = {};
+	fresh.flushed_ns = bpf_ktime_get_ns();
+	fresh.key.direction = DIRECTION_INCOMING;
+	fresh.key.cgroup_id = cgroup_id;
+	traffic_peer(&fresh.key, sk);
+	fresh.key.port = sk->__sk_common.skc_num;
+	struct listener_key lkey = {};
+	listener_key(&lkey, sk, cgroup_id);
+	char *name = bpf_map_lookup_elem(&conn_listener_names, &lkey);
+	if (name)
+		__builtin_memcpy(fresh.key.comm, name, sizeof(fresh.key.comm));
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+	if (tp) {
+		fresh.acked = tp->bytes_acked;
+		fresh.received = tp->bytes_received;
+	}
+	if (bpf_map_update_elem(&conn_traffic_sockets, &skaddr, &fresh, BPF_ANY) != 0)
+		count(COUNTER_TRAFFIC_FULL);
 }
 
 // Called in the owning task only: its process name replaces the listener's, before any flush
@@ -697,23 +755,11 @@ static __always_inline void name(struct traffic_socket *t)
 	t->named = 1;
 }
 
-static __always_inline void traffic_state(const struct sock *sk, int oldstate, int newstate)
+// The transitions after a socket's start (the caller found its entry). Only CLOSE must flush:
+// it counts whatever the socket moved since its last flush. CLOSE_WAIT flushes too (the peer
+// has sent all it will: a download is complete there, though its socket may stay open).
+static __always_inline void traffic_state(struct traffic_socket *t, const struct sock *sk, int oldstate, int newstate)
 {
-	if (oldstate == TCP_CLOSE && newstate == TCP_LISTEN) {
-		record_listener(sk);
-		return;
-	}
-	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
-		traffic_begin(sk, DIRECTION_OUTGOING, bpf_get_current_cgroup_id());
-		return;
-	}
-	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
-		traffic_begin(sk, DIRECTION_INCOMING, socket_cgroup(sk));
-		return;
-	}
-	struct traffic_socket *t = traffic_of(sk);
-	if (!t)
-		return;
 	if (oldstate == TCP_SYN_SENT && newstate == TCP_ESTABLISHED) {
 		// The SYN is acknowledged by now: start the byte counts here. SYN retransmits stay in
 		// total_retrans for a later flush to count.
@@ -722,15 +768,20 @@ static __always_inline void traffic_state(const struct sock *sk, int oldstate, i
 			t->acked = tp->bytes_acked;
 			t->received = tp->bytes_received;
 		}
+		// Named already and a second from its first periodic flush: its first sends need no
+		// lookup. (Hashed by now: at SYN_SENT skc_hash may still be an earlier socket's.)
+		live_seen(sk, bpf_jiffies64());
 		return;
 	}
 	if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK) {
 		// Only close() and shutdown() queue our FIN: the owning task is current.
 		t->fin_sent = 1;
 		name(t);
+		return;
 	}
 	if (newstate != TCP_CLOSE) {
-		flush(t, sk, 0);
+		if (newstate == TCP_CLOSE_WAIT)
+			flush(t, sk, 0);
 		return;
 	}
 	flush(t, sk, 1);
@@ -739,17 +790,28 @@ static __always_inline void traffic_state(const struct sock *sk, int oldstate, i
 	if (closed) {
 		struct closed_socket *slot = &closed->slot[closed->next++ % CLOSED_SLOTS];
 		slot->sk = (__u64)sk;
+		slot->hash = sk->__sk_common.skc_hash;
 		__builtin_memcpy(&slot->key, &t->key, sizeof(slot->key));
 	}
 	__u64 skaddr = (__u64)sk;
 	bpf_map_delete_elem(&conn_traffic_sockets, &skaddr);
 }
 
-// Send and receive paths: the owning task's process name, and a flush at most once a second.
+// The send path: the owning task's process name, and a flush at most once a second.
 static __always_inline void traffic_live(struct sock *sk)
 {
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return;
+	__u32 zero = 0;
+	struct live_last *last = bpf_map_lookup_elem(&conn_traffic_live, &zero);
+	if (!last)
+		return;
+	__u64 tick = bpf_jiffies64();
+	if (last->sk == (__u64)sk && last->hash == sk->__sk_common.skc_hash && last->jiffies == tick)
+		return;
+	last->sk = (__u64)sk;
+	last->hash = sk->__sk_common.skc_hash;
+	last->jiffies = tick;
 	struct traffic_socket *t = traffic_of(sk);
 	if (!t)
 		return;
@@ -771,15 +833,6 @@ int BPF_PROG(on_tcp_sendmsg_locked, struct sock *sk)
 	return 0;
 }
 
-// TP_PROTO(struct sock *sk), from tcp_recvmsg via tcp_rcv_space_adjust, under the socket lock.
-SEC("tp_btf/tcp_rcv_space_adjust")
-int BPF_PROG(on_tcp_rcv_space_adjust, struct sock *sk)
-{
-	if (count_traffic)
-		traffic_live(sk);
-	return 0;
-}
-
 // TP_PROTO(const struct sock *sk, const struct sk_buff *skb, int err): total_retrans has grown
 // by the skb's segments, or grows right after; the next flush counts what this one misses.
 SEC("tp_btf/tcp_retransmit_skb")
@@ -793,34 +846,32 @@ int BPF_PROG(on_tcp_retransmit_skb, const struct sock *sk)
 	return 0;
 }
 
-static __always_inline void count_reset(const struct sock *sk, int sent)
+static __always_inline void count_sent_reset(const struct sock *sk)
 {
 	if (!sk)
 		return;
-	// Request and time-wait sockets are never in conn_traffic_sockets (not full sockets).
+	// Request and time-wait sockets are never in conn_traffic_sockets (not full sockets). The
+	// sockets that just closed on this CPU first: most resets are sent right after a CLOSE
+	// (an abortive close), and this costs less than the hash lookup it saves.
 	struct traffic_key *key = 0;
-	struct traffic_socket *t = traffic_of(sk);
-	if (t) {
-		key = &t->key;
-	} else if (sent) {
-		__u32 zero = 0;
-		struct closed_sockets *closed = bpf_map_lookup_elem(&conn_traffic_closed, &zero);
-		if (closed) {
+	__u32 zero = 0;
+	struct closed_sockets *closed = bpf_map_lookup_elem(&conn_traffic_closed, &zero);
+	if (closed) {
+		__u32 hash = sk->__sk_common.skc_hash;
 #pragma unroll
-			for (int i = 0; i < CLOSED_SLOTS; i++)
-				if (closed->slot[i].sk == (__u64)sk)
-					key = &closed->slot[i].key;
-		}
+		for (int i = 0; i < CLOSED_SLOTS; i++)
+			if (closed->slot[i].sk == (__u64)sk && closed->slot[i].hash == hash)
+				key = &closed->slot[i].key;
 	}
-	if (!key)
-		return;
+	if (!key) {
+		struct traffic_socket *t = traffic_of(sk);
+		if (!t)
+			return;
+		key = &t->key;
+	}
 	struct traffic_value *v = traffic_value(key);
-	if (!v)
-		return;
-	if (sent)
+	if (v)
 		__sync_fetch_and_add(&v->resets_sent, 1);
-	else
-		__sync_fetch_and_add(&v->resets_received, 1);
 }
 
 // TP_PROTO(const struct sock *sk, const struct sk_buff *skb, const enum sk_rst_reason reason):
@@ -829,16 +880,21 @@ SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(on_tcp_send_reset, const struct sock *sk)
 {
 	if (count_traffic)
-		count_reset(sk, 1);
+		count_sent_reset(sk);
 	return 0;
 }
 
-// TP_PROTO(struct sock *sk), in tcp_reset before the socket moves to CLOSE.
+// TP_PROTO(struct sock *sk), in tcp_reset, which moves the socket to CLOSE right after (unless
+// it is there already, and then its entry is gone): marked here, counted by the final flush, so
+// a reset costs no totals update of its own.
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(on_tcp_receive_reset, struct sock *sk)
 {
-	if (count_traffic)
-		count_reset(sk, 0);
+	if (!count_traffic || !sk)
+		return 0;
+	struct traffic_socket *t = traffic_of(sk);
+	if (t)
+		t->reset_received = 1;
 	return 0;
 }
 
@@ -851,16 +907,16 @@ int BPF_PROG(on_inet_sock_set_state, const struct sock *sk, const int oldstate, 
 
 	__u64 skaddr = (__u64)sk;
 
-	if (count_traffic)
-		traffic_state(sk, oldstate, newstate);
-
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
 		struct connect_start s = {};
 		s.start_ns = bpf_ktime_get_ns();
 		s.cgroup_id = bpf_get_current_cgroup_id();
 		s.tgid = bpf_get_current_pid_tgid() >> 32;
 		bpf_get_current_comm(s.comm, sizeof(s.comm));
-		if (bpf_map_update_elem(&conn_start, &skaddr, &s, BPF_ANY) != 0)
+		// With traffic on, a followed socket's entry carries the connect's start as well: one
+		// map insert per connect, not two.
+		if ((!count_traffic || traffic_begin_outgoing(sk, &s) != 0) &&
+		    bpf_map_update_elem(&conn_start, &skaddr, &s, BPF_ANY) != 0)
 			count(COUNTER_START_FULL);
 		if (!cgroup_known(s.cgroup_id)) {
 			// bpf_get_current_task, not _btf (5.11+): probe reads keep Linux 5.8 working.
@@ -872,33 +928,60 @@ int BPF_PROG(on_inet_sock_set_state, const struct sock *sk, const int oldstate, 
 		return 0;
 	}
 
-	if (oldstate == TCP_SYN_SENT && (newstate == TCP_ESTABLISHED || newstate == TCP_CLOSE)) {
-		struct connect_start *s = bpf_map_lookup_elem(&conn_start, &skaddr);
-		if (!s) {
-			count(COUNTER_NO_START);
-			return 0;
-		}
-		struct connect_key key = {};
-		__builtin_memcpy(key.comm, s->comm, sizeof(key.comm));
-		key.cgroup_id = s->cgroup_id;
-		key.family = sk->__sk_common.skc_family;
-		if (newstate == TCP_ESTABLISHED) {
-			key.result = RESULT_ESTABLISHED;
-			record_latency(s, bpf_ktime_get_ns() - s->start_ns);
-		} else {
-			key.result = classify(sk);
-		}
-		add_percpu(&conn_totals, &key, COUNTER_TOTALS_FULL);
-		bpf_map_delete_elem(&conn_start, &skaddr);
-		return 0;
-	}
-
 	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
 		struct accept_key key = {};
 		key.port = sk->__sk_common.skc_num;
 		key.family = sk->__sk_common.skc_family;
 		key.cgroup_id = socket_cgroup(sk);
 		add_percpu(&conn_accepts, &key, COUNTER_ACCEPTS_FULL);
+		if (count_traffic)
+			traffic_begin_incoming(sk, key.cgroup_id);
+		return 0;
 	}
+
+	struct traffic_socket *t = 0;
+	if (count_traffic) {
+		if (oldstate == TCP_CLOSE && newstate == TCP_LISTEN) {
+			record_listener(sk);
+			return 0;
+		}
+		// Nothing to do: a child socket's birth, or the steps of a close before CLOSE.
+		if (newstate == TCP_SYN_RECV || newstate == TCP_FIN_WAIT2 || newstate == TCP_CLOSING)
+			return 0;
+		t = traffic_of(sk);
+	}
+
+	if (oldstate == TCP_SYN_SENT && (newstate == TCP_ESTABLISHED || newstate == TCP_CLOSE)) {
+		struct connect_key key = {};
+		__u64 start_ns;
+		struct connect_start *s = 0;
+		if (t) {
+			__builtin_memcpy(key.comm, t->key.comm, sizeof(key.comm));
+			key.cgroup_id = t->key.cgroup_id;
+			start_ns = t->start_ns;
+		} else {
+			s = bpf_map_lookup_elem(&conn_start, &skaddr);
+			if (!s) {
+				count(COUNTER_NO_START);
+				return 0;
+			}
+			__builtin_memcpy(key.comm, s->comm, sizeof(key.comm));
+			key.cgroup_id = s->cgroup_id;
+			start_ns = s->start_ns;
+		}
+		key.family = sk->__sk_common.skc_family;
+		if (newstate == TCP_ESTABLISHED) {
+			key.result = RESULT_ESTABLISHED;
+			record_latency((struct latency_key *)&key, bpf_ktime_get_ns() - start_ns);
+		} else {
+			key.result = classify(sk);
+		}
+		add_percpu(&conn_totals, &key, COUNTER_TOTALS_FULL);
+		if (s)
+			bpf_map_delete_elem(&conn_start, &skaddr);
+	}
+
+	if (t)
+		traffic_state(t, sk, oldstate, newstate);
 	return 0;
 }
