@@ -68,6 +68,34 @@ public sealed class AuthThrottleExporterTests(ITestOutputHelper output) : IDispo
         return string.Create(CultureInfo.InvariantCulture, $"n={sorted.Count} median={At(0.5):F1} ms p95={At(0.95):F1} ms max={sorted[^1]:F1} ms");
     }
 
+    /// <summary>
+    /// The exporter in <paramref name="ns"/> on 127.0.0.1:<paramref name="port"/> over TLS, basic
+    /// auth for user prometheus with <paramref name="hash"/>, one <c>auth_throttle</c> setting;
+    /// and a scraper bound to 127.0.0.2 that has had its first answer.
+    /// </summary>
+    private async Task<(Process Exporter, IPEndPoint Server, string Url, HttpClient Scraper)> StartOverTlsAsync(
+        TestNamespace ns, int port, string throttleSetting, string hash)
+    {
+        var config = _pki.Write("web.yml", $"""
+            tls_server_config:
+              cert_file: server.pem
+              key_file: server.key
+            auth_throttle:
+              {throttleSetting}
+            basic_auth_users:
+              prometheus: {hash}
+            """);
+        var exporter = ns.Start(ExporterProcess.Dotnet,
+            [ExporterProcess.Dll, $"--web.listen-address=127.0.0.1:{port}", $"--web.config.file={config}", "--no-collector.netns"]);
+        exporter.BeginErrorReadLine();
+        exporter.BeginOutputReadLine();
+        var server = new IPEndPoint(IPAddress.Loopback, port);
+        string url = $"https://localhost:{port}/metrics";
+        var scraper = BoundHttpClient.Create(ns, IPAddress.Parse("127.0.0.2"), server, _pki.Path("ca.pem"));
+        await WaitForAnswerAsync(scraper, url, exporter);
+        return (exporter, server, url, scraper);
+    }
+
     [RootFact]
     public async Task BruteForceFromOneAddressIsThrottledWhileScrapesFromAnotherGoOn()
     {
@@ -76,24 +104,9 @@ public sealed class AuthThrottleExporterTests(ITestOutputHelper output) : IDispo
         const int connections = 8, guessesPerConnection = 40;
         // Short, so that 315 refusals over 8 connections take seconds; the default is 1s.
         const int BlockedDelayMs = 100;
-        var config = _pki.Write("web.yml", $"""
-            tls_server_config:
-              cert_file: server.pem
-              key_file: server.key
-            auth_throttle:
-              blocked_delay: {BlockedDelayMs}ms
-            basic_auth_users:
-              prometheus: {ScrapePassCost10}
-            """);
-        var exporter = ns.Start(ExporterProcess.Dotnet,
-            [ExporterProcess.Dll, $"--web.listen-address=127.0.0.1:{port}", $"--web.config.file={config}", "--no-collector.netns"]);
-        exporter.BeginErrorReadLine();
-        exporter.BeginOutputReadLine();
-        var server = new IPEndPoint(IPAddress.Loopback, port);
-        string url = $"https://localhost:{port}/metrics";
+        var (exporter, server, url, scraper) = await StartOverTlsAsync(ns, port, $"blocked_delay: {BlockedDelayMs}ms", ScrapePassCost10);
+        using var scraperClient = scraper;
         var valid = Basic("prometheus", "scrape-pass");
-        using var scraper = BoundHttpClient.Create(ns, IPAddress.Parse("127.0.0.2"), server, _pki.Path("ca.pem"));
-        await WaitForAnswerAsync(scraper, url, exporter);
 
         // The scraper's usual latency: its credential checked by bcrypt once, then cached.
         Assert.Equal(200, (await GetAsync(scraper, url, valid)).Status);
@@ -264,24 +277,9 @@ public sealed class AuthThrottleExporterTests(ITestOutputHelper output) : IDispo
         using var ns = new TestNamespace("cxauth");
         const int port = 19473, waiting = 8, floods = 20;
         const int BlockedDelaySeconds = 5;
-        var config = _pki.Write("web.yml", $"""
-            tls_server_config:
-              cert_file: server.pem
-              key_file: server.key
-            auth_throttle:
-              blocked_delay: {BlockedDelaySeconds}s
-            basic_auth_users:
-              prometheus: {BcryptTests.PromPass}
-            """);
-        var exporter = ns.Start(ExporterProcess.Dotnet,
-            [ExporterProcess.Dll, $"--web.listen-address=127.0.0.1:{port}", $"--web.config.file={config}", "--no-collector.netns"]);
-        exporter.BeginErrorReadLine();
-        exporter.BeginOutputReadLine();
-        var server = new IPEndPoint(IPAddress.Loopback, port);
-        string url = $"https://localhost:{port}/metrics";
+        var (exporter, server, url, scraper) = await StartOverTlsAsync(ns, port, $"blocked_delay: {BlockedDelaySeconds}s", BcryptTests.PromPass);
+        using var scraperClient = scraper;
         var valid = Basic("prometheus", "prom-pass");
-        using var scraper = BoundHttpClient.Create(ns, IPAddress.Parse("127.0.0.2"), server, _pki.Path("ca.pem"));
-        await WaitForAnswerAsync(scraper, url, exporter);
         Assert.Equal(200, (await GetAsync(scraper, url, valid)).Status);
 
         // 127.0.0.1 blocks itself with five wrong passwords, then fills its 8 waiting places.
