@@ -83,6 +83,26 @@ public sealed class InventoryCollector : IDisposable
 
     public Snapshot Take()
     {
+        // A first walk of /proc/<pid>/fd reads every link whatever the sockets turn out to be, so
+        // it runs beside the kernel's dump instead of after it: on another core the two overlap
+        // (at 10k sockets each costs about as much as the other). Later walks are incremental
+        // and need the socket set, so they stay after the dump.
+        var walkAhead = _owners is { IsCold: true } cold ? Task.Run(cold.WalkAhead) : null;
+        try
+        {
+            return Collect(walkAhead);
+        }
+        catch when (walkAhead is not null)
+        {
+            // Not to be matched against the next collection's sockets, however late that comes.
+            ((IAsyncResult)walkAhead).AsyncWaitHandle.WaitOne();
+            _owners!.ForgetWalkAhead();
+            throw;
+        }
+    }
+
+    private Snapshot Collect(Task? walkAhead)
+    {
         int hint = SizeHint();
         var records = new List<SocketRecord>(hint);
         // tcp_info only when a view reads it: otherwise no list at all, not one of nulls.
@@ -142,6 +162,7 @@ public sealed class InventoryCollector : IDisposable
             _inodes.EnsureCapacity(sockets.Length);
             foreach (ref readonly var r in sockets)
                 if (r.Inode != 0) _inodes.Add(r.Inode);
+            walkAhead?.GetAwaiter().GetResult();
             owners = _owners.Resolve(_inodes);
             TrimIfOversized(_inodes, sockets.Length);
         }
