@@ -332,6 +332,10 @@ public sealed class ProcessResolver
         uint generation, ref ResolveCounters counters)
     {
         var fds = process.Fds;
+        // Nothing cached (a new process, or every walk of a one-shot command): every link is read,
+        // and the table is filled afterwards at its final size instead of doubling its way there
+        // (at 100k sockets that growth was megabytes of garbage at the command's peak).
+        bool cold = fds.Count == 0;
         int listed = 0;
         _fdLinks.Clear();
         var entries = new DirectoryEntries(fdDir, _fdListing);
@@ -339,6 +343,11 @@ public sealed class ProcessResolver
         {
             var entry = entries.Current;
             if (!entry.TryParseNumber(out int fd)) continue;
+            if (cold)
+            {
+                _fdLinks.Add(fd);
+                continue;
+            }
 
             ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(fds, fd, out bool known);
             bool read;
@@ -384,12 +393,15 @@ public sealed class ProcessResolver
         var queued = _fdLinks.Fds;
         var inodes = _fdLinks.Inodes;
         var outcomes = _fdLinks.Outcomes;
+        if (cold) fds.EnsureCapacity(queued.Length);
         for (int i = 0; i < queued.Length; i++)
         {
-            // An fd closed since the listing: its slot keeps an old generation and is swept, so
-            // the number is read afresh when it reappears.
+            // An fd closed since the listing: its slot keeps an old generation and is swept (or,
+            // cold, is never added), so the number is read afresh when it reappears.
             if (outcomes[i] != FdLinkOutcome.Read) continue;
-            ref var slot = ref CollectionsMarshal.GetValueRefOrNullRef(fds, queued[i]);
+            ref var slot = ref cold
+                ? ref CollectionsMarshal.GetValueRefOrAddDefault(fds, queued[i], out _)
+                : ref CollectionsMarshal.GetValueRefOrNullRef(fds, queued[i]);
             slot.Inode = inodes[i];
             slot.Wanted = slot.Inode != 0 && wanted.Contains(slot.Inode);
             slot.Generation = generation;
