@@ -23,9 +23,11 @@ public sealed class InventoryCollector : IDisposable
     private readonly ILogger _logger;
     private readonly ProcessResolver? _owners;
     private readonly DirectionClassifier _directions = new();
-    private readonly HashSet<ulong> _cookies = [];
+    // One set, two uses in turn: the cookies of the dump being deduplicated, then the inodes the
+    // owners are resolved for. A second set of the same size would be megabytes more at the
+    // peak of a collection (2 MB at 100k sockets), and the two are never needed at once.
+    private readonly HashSet<ulong> _socketKeys = [];
     private HashSet<SocketIdentity>? _identities;
-    private readonly HashSet<ulong> _inodes = [];
     private readonly string _procNet;
     private ISocketSource _source;
     private InterfaceTable? _interfaces;
@@ -158,14 +160,17 @@ public sealed class InventoryCollector : IDisposable
         SocketOwners? owners = null;
         if (_owners is not null)
         {
-            _inodes.Clear();
-            _inodes.EnsureCapacity(sockets.Length);
+            var inodes = _socketKeys;
+            inodes.Clear();
+            inodes.EnsureCapacity(sockets.Length);
             foreach (ref readonly var r in sockets)
-                if (r.Inode != 0) _inodes.Add(r.Inode);
+                if (r.Inode != 0) inodes.Add(r.Inode);
             walkAhead?.GetAwaiter().GetResult();
-            owners = _owners.Resolve(_inodes);
-            TrimIfOversized(_inodes, sockets.Length);
+            owners = _owners.Resolve(inodes);
         }
+        // Trimmed once, against the whole collection: each namespace's dedupe needs less, and
+        // trimming after a small one would make the next use grow it again.
+        TrimIfOversized(_socketKeys, sockets.Length);
 
         var enrichment = new SocketEnrichment[sockets.Length];
         int unknownInterfaces = 0;
@@ -341,15 +346,16 @@ public sealed class InventoryCollector : IDisposable
     {
         var sockets = CollectionsMarshal.AsSpan(records);
         var health = CollectionsMarshal.AsSpan(tcp);
-        _cookies.Clear();
-        _cookies.EnsureCapacity(sockets.Length);
+        var cookies = _socketKeys;
+        cookies.Clear();
+        cookies.EnsureCapacity(sockets.Length);
         _identities?.Clear();
         int write = 0;
         for (int read = 0; read < sockets.Length; read++)
         {
             ref readonly var r = ref sockets[read];
             bool first = r.Cookie != 0
-                ? _cookies.Add(r.Cookie)
+                ? cookies.Add(r.Cookie)
                 : (_identities ??= []).Add(SocketIdentity.Of(r));
             if (!first) continue;
             if (write != read)
@@ -362,7 +368,6 @@ public sealed class InventoryCollector : IDisposable
         int duplicates = sockets.Length - write;
         records.RemoveRange(write, duplicates);
         tcp?.RemoveRange(write, duplicates);
-        TrimIfOversized(_cookies, write);
         if (_identities is not null) TrimIfOversized(_identities, write);
         return duplicates;
     }
