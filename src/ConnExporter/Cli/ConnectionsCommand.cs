@@ -79,7 +79,8 @@ public static class ConnectionsCommand
             Namespaces: filter.Namespaces,
             NamespaceRead: CommonFlags.NamespaceRead(flags),
             Rootfs: CommonFlags.Rootfs(flags),
-            Conntrack: flags.GetBool("conntrack"));
+            Conntrack: flags.GetBool("conntrack"),
+            SingleCollection: true);
 
         using var collector = new InventoryCollector(options, CommonFlags.CreateLogger(flags, "connections"));
         var connections = collector.Take().Connections;

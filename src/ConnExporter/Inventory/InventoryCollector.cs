@@ -168,9 +168,20 @@ public sealed class InventoryCollector : IDisposable
             walkAhead?.GetAwaiter().GetResult();
             owners = _owners.Resolve(inodes);
         }
-        // Trimmed once, against the whole collection: each namespace's dedupe needs less, and
-        // trimming after a small one would make the next use grow it again.
-        TrimIfOversized(_socketKeys, sockets.Length);
+        if (_options.SingleCollection)
+        {
+            // Nothing will reuse them: garbage now, for the GC to reuse before the enrichment
+            // array and the output (an explicit GC.Collect here saved only 0.5 MB more at 100k).
+            _socketKeys.Clear();
+            _socketKeys.TrimExcess();
+            _owners?.ForgetFdTables();
+        }
+        else
+        {
+            // Trimmed once, against the whole collection: each namespace's dedupe needs less, and
+            // trimming after a small one would make the next use grow it again.
+            TrimIfOversized(_socketKeys, sockets.Length);
+        }
 
         var enrichment = new SocketEnrichment[sockets.Length];
         int unknownInterfaces = 0;

@@ -165,6 +165,20 @@ public sealed class ProcessResolver
         }
     }
 
+    /// <summary>
+    /// Lets go of every process's cached fd table (a caller that resolves only once): the
+    /// results already returned keep their owners; the next walk would be a cold one.
+    /// </summary>
+    public void ForgetFdTables()
+    {
+        lock (_gate)
+        {
+            _processes.Clear();
+            _processes.TrimExcess();
+            _knownUnowned.Clear();
+        }
+    }
+
     /// <summary>Drops a walk <see cref="WalkAhead"/> left for a collection that failed: the next
     /// <see cref="Resolve"/> walks afresh (incrementally, from what that walk cached).</summary>
     public void ForgetWalkAhead()

@@ -1,6 +1,7 @@
 namespace ConnExporter.Tests.Inventory;
 
-/// <summary>The first walk run before the socket set is known (beside the kernel's dump).</summary>
+/// <summary>The first walk run before the socket set is known (beside the kernel's dump), and a
+/// resolver that forgets its fd tables (the one-shot command).</summary>
 public sealed partial class ProcessResolverCacheTests
 {
     [Fact]
@@ -62,5 +63,20 @@ public sealed partial class ProcessResolverCacheTests
         // The socket opened after WalkAhead is found: that call did not stand in for this walk.
         Assert.Equal([200], owners.Get(1003).Select(p => p.Pid));
         Assert.Equal(1, owners.FdLinksRead);
+    }
+
+    [Fact]
+    public void Forgotten_fd_tables_are_read_whole_again_and_owners_already_returned_stay()
+    {
+        var before = _resolver.Resolve(Set(1001, 1002));
+        _resolver.ForgetFdTables();
+        _proc.AddSocket(200, 9, 1003);
+
+        var owners = _resolver.Resolve(Set(1001, 1002, 1003));
+
+        Assert.Equal(7, owners.FdLinksRead); // every link again: nothing was trusted
+        Assert.Equal(2, owners.ProcessesRead);
+        Assert.Equal([200], owners.Get(1003).Select(p => p.Pid));
+        Assert.Equal([100, 200], before.Get(1001).Select(p => p.Pid));
     }
 }
