@@ -62,7 +62,7 @@ public sealed class InventoryCollector : IDisposable
         _options = options;
         _logger = logger;
         _procNet = Path.Combine(options.ProcfsRoot, "net");
-        _source = source ?? (options.Source == SocketSources.Procfs ? CreateProcfsSource() : new SockDiagSource(options.TcpInfo));
+        _source = source ?? (options.Source == SocketSources.Procfs ? CreateProcfsSource() : new SockDiagSource(options.TcpInfo, options.ListeningOnly));
         _owners = options.ResolveOwners ? new ProcessResolver(options.ProcfsRoot, logger) : null;
         _containers = new ContainerDirectory(options.Rootfs);
         if (options.Conntrack) _conntrack = new ConntrackDestinations(logger);
@@ -318,6 +318,8 @@ public sealed class InventoryCollector : IDisposable
     /// </summary>
     private int SizeHint()
     {
+        // sockstat counts every socket; listeners are few, and the list grows if they are not.
+        if (_options.ListeningOnly && _source is SockDiagSource) return 256;
         var counts = ProcNetSockStat.Read(_procNet);
         long expected = 0;
         if ((_options.Kinds & SocketKinds.Tcp) != 0) expected += (long)counts.Tcp + counts.TcpTimeWait;
