@@ -79,7 +79,10 @@ public static class ConnectionsCommand
             Namespaces: filter.Namespaces,
             NamespaceRead: CommonFlags.NamespaceRead(flags),
             Rootfs: CommonFlags.Rootfs(flags),
-            Conntrack: flags.GetBool("conntrack"));
+            Conntrack: flags.GetBool("conntrack"),
+            SingleCollection: true,
+            // The filter keeps only these anyway; asked of the kernel, it skips its established hash.
+            ListeningOnly: flags.GetBool("listening"));
 
         using var collector = new InventoryCollector(options, CommonFlags.CreateLogger(flags, "connections"));
         var connections = collector.Take().Connections;

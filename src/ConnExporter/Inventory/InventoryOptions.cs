@@ -14,6 +14,11 @@ namespace ConnExporter.Inventory;
 /// runtimes' and kubelet's files are looked up under it.</param>
 /// <param name="Conntrack">Read the conntrack table (ctnetlink, needs CAP_NET_ADMIN) to find the
 /// real destination of destination-NATed connections (<see cref="Connection.ActualRemote"/>).</param>
+/// <param name="ListeningOnly">Only listening TCP and unconnected UDP sockets are wanted (the
+/// command's <c>--listening</c>): the netlink source asks the kernel for those states alone.</param>
+/// <param name="SingleCollection">Only one snapshot will be taken (the connections command):
+/// what later collections would reuse (the owners' fd-table cache, the socket-key set) is let go
+/// as soon as this one is done with it, instead of adding to its peak memory.</param>
 public sealed record InventoryOptions(
     string Source = SocketSources.Netlink,
     string ProcfsRoot = "/proc",
@@ -24,7 +29,9 @@ public sealed record InventoryOptions(
     NamespaceSelection? Namespaces = null,
     NamespaceReadPath NamespaceRead = NamespaceReadPath.Procfs,
     string Rootfs = "/",
-    bool Conntrack = false)
+    bool Conntrack = false,
+    bool SingleCollection = false,
+    bool ListeningOnly = false)
 {
     public NamespaceSelection NamespaceSelection => Namespaces ?? NamespaceSelection.HostOnly;
 }

@@ -39,6 +39,19 @@ internal sealed class ProcessCacheEntry
         return true;
     }
 
+    /// <summary>
+    /// Records which cached sockets are among <paramref name="wanted"/>: links read before the
+    /// wanted set was known (<see cref="ProcessResolver.WalkAhead"/>) were all marked unwanted.
+    /// </summary>
+    public void MarkWanted(IReadOnlySet<ulong> wanted)
+    {
+        foreach (int fd in Fds.Keys)
+        {
+            ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(Fds, fd);
+            if (slot.Inode != 0) slot.Wanted = wanted.Contains(slot.Inode);
+        }
+    }
+
     /// <summary>The resolver generation that last saw this process; older entries are evicted.</summary>
     public uint Generation { get; set; }
 

@@ -39,6 +39,11 @@ namespace ConnExporter.Inventory;
 /// report failure instead of showing every socket as unowned. Nothing learned in such a walk
 /// evicts or replaces the cache, so the first walk after descriptors free up is a normal one.
 /// The warning is rate-limited: a scrape every few seconds must not flood the journal.</para>
+/// <para>The first walk of a resolver reads every link whatever the socket set, so it can run
+/// before that set is known: <see cref="WalkAhead"/> does it (the inventory starts it beside its
+/// kernel dump, on another core), and the next <see cref="Resolve"/> only matches. Like
+/// <c>ss -p</c>, which also walks <c>/proc</c> before it dumps, a socket opened between the
+/// walk and the dump then shows no owner in that one result.</para>
 /// <para>Calls are serialised; the result is immutable and may be shared by concurrent readers.</para>
 /// </remarks>
 public sealed class ProcessResolver
@@ -74,6 +79,10 @@ public sealed class ProcessResolver
     private readonly byte[] _file = new byte[FileBufferSize];
     private readonly FdLinkBatch _fdLinks = new();
     private readonly byte[] _path = new byte[PathMax];
+    private static readonly HashSet<ulong> NoSockets = [];
+
+    // The walk WalkAhead did, waiting for the Resolve that matches it against the socket set.
+    private (uint Generation, bool Walked, ResolveCounters Counters)? _walkedAhead;
 
     /// <param name="procfsRoot">Where procfs is mounted, normally <c>/proc</c>.</param>
     public ProcessResolver(string procfsRoot, ILogger logger)
@@ -91,10 +100,25 @@ public sealed class ProcessResolver
     {
         lock (_gate)
         {
-            uint generation = ++_generation;
-            var counters = new ResolveCounters();
+            uint generation;
+            ResolveCounters counters;
+            bool walked;
+            if (_walkedAhead is { } ahead)
+            {
+                // Every link was read by that walk (nothing cached was trusted): only match.
+                _walkedAhead = null;
+                (generation, walked, counters) = ahead;
+                foreach (var process in _processes.Values)
+                    if (process.Generation == generation) process.MarkWanted(socketInodes);
+            }
+            else
+            {
+                generation = ++_generation;
+                counters = new ResolveCounters();
+                walked = ScanAll(socketInodes, rereadAll: false, generation, ref counters);
+            }
 
-            if (!ScanAll(socketInodes, rereadAll: false, generation, ref counters))
+            if (!walked)
                 return counters.DescriptorsExhausted ? Exhausted(socketInodes, generation, counters) : SocketOwners.Empty;
             if (counters.DescriptorsExhausted) return Exhausted(socketInodes, generation, counters);
 
@@ -113,6 +137,53 @@ public sealed class ProcessResolver
             Recovered();
             return new SocketOwners(owners, counters);
         }
+    }
+
+    /// <summary>True before the first walk: nothing is cached, so a walk reads every fd link.</summary>
+    public bool IsCold
+    {
+        get
+        {
+            lock (_gate) return _generation == 0;
+        }
+    }
+
+    /// <summary>
+    /// The first walk, before the socket set is known (see the remarks): reads every process's
+    /// fd links for the next <see cref="Resolve"/> to match. Does nothing once the cache is warm,
+    /// where a walk reads only what changed and needs the socket set to know what did.
+    /// </summary>
+    public void WalkAhead()
+    {
+        lock (_gate)
+        {
+            if (_generation != 0) return;
+            uint generation = ++_generation;
+            var counters = new ResolveCounters();
+            bool walked = ScanAll(NoSockets, rereadAll: false, generation, ref counters);
+            _walkedAhead = (generation, walked, counters);
+        }
+    }
+
+    /// <summary>
+    /// Lets go of every process's cached fd table (a caller that resolves only once): the
+    /// results already returned keep their owners; the next walk would be a cold one.
+    /// </summary>
+    public void ForgetFdTables()
+    {
+        lock (_gate)
+        {
+            _processes.Clear();
+            _processes.TrimExcess();
+            _knownUnowned.Clear();
+        }
+    }
+
+    /// <summary>Drops a walk <see cref="WalkAhead"/> left for a collection that failed: the next
+    /// <see cref="Resolve"/> walks afresh (incrementally, from what that walk cached).</summary>
+    public void ForgetWalkAhead()
+    {
+        lock (_gate) _walkedAhead = null;
     }
 
     /// <summary>
@@ -275,6 +346,10 @@ public sealed class ProcessResolver
         uint generation, ref ResolveCounters counters)
     {
         var fds = process.Fds;
+        // Nothing cached (a new process, or every walk of a one-shot command): every link is read,
+        // and the table is filled afterwards at its final size instead of doubling its way there
+        // (at 100k sockets that growth was megabytes of garbage at the command's peak).
+        bool cold = fds.Count == 0;
         int listed = 0;
         _fdLinks.Clear();
         var entries = new DirectoryEntries(fdDir, _fdListing);
@@ -282,6 +357,11 @@ public sealed class ProcessResolver
         {
             var entry = entries.Current;
             if (!entry.TryParseNumber(out int fd)) continue;
+            if (cold)
+            {
+                _fdLinks.Add(fd);
+                continue;
+            }
 
             ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(fds, fd, out bool known);
             bool read;
@@ -327,12 +407,15 @@ public sealed class ProcessResolver
         var queued = _fdLinks.Fds;
         var inodes = _fdLinks.Inodes;
         var outcomes = _fdLinks.Outcomes;
+        if (cold) fds.EnsureCapacity(queued.Length);
         for (int i = 0; i < queued.Length; i++)
         {
-            // An fd closed since the listing: its slot keeps an old generation and is swept, so
-            // the number is read afresh when it reappears.
+            // An fd closed since the listing: its slot keeps an old generation and is swept (or,
+            // cold, is never added), so the number is read afresh when it reappears.
             if (outcomes[i] != FdLinkOutcome.Read) continue;
-            ref var slot = ref CollectionsMarshal.GetValueRefOrNullRef(fds, queued[i]);
+            ref var slot = ref cold
+                ? ref CollectionsMarshal.GetValueRefOrAddDefault(fds, queued[i], out _)
+                : ref CollectionsMarshal.GetValueRefOrNullRef(fds, queued[i]);
             slot.Inode = inodes[i];
             slot.Wanted = slot.Inode != 0 && wanted.Contains(slot.Inode);
             slot.Generation = generation;

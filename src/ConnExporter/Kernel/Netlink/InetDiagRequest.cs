@@ -34,6 +34,13 @@ internal readonly record struct InetDiagRequest(byte Family, byte Protocol, byte
     /// </summary>
     public const uint AllStates = 0x1FFE;
 
+    /// <summary>TCP listeners alone (1 &lt;&lt; TCP_LISTEN): the kernel then walks only its listening
+    /// hash, not the established one of every namespace (≈ 45 µs instead of milliseconds).</summary>
+    public const uint ListenStates = 1u << 10;
+
+    /// <summary>UDP sockets that are bound and not connected (state TCP_CLOSE, shown as UNCONN).</summary>
+    public const uint UnconnectedStates = 1u << 7;
+
     /// <summary>idiag_ext bit asking for INET_DIAG_INFO (struct tcp_info for TCP).</summary>
     public const byte InfoExtension = 1 << (InetDiagMessage.AttributeInfo - 1);
 

@@ -21,14 +21,22 @@ public sealed class SockDiagSource : ISocketSource
     private readonly byte[] _buffer = GC.AllocateUninitializedArray<byte>(NetlinkSocket.MinimumBufferSize);
     private readonly Lock _gate = new();
     private readonly byte _tcpExtensions;
+    private readonly uint _tcpStates;
+    private readonly uint _udpStates;
     private uint _sequence;
     private bool _legacyRefused;
 
     /// <param name="tcpInfo">Ask the kernel for struct tcp_info of every TCP socket
     /// (INET_DIAG_INFO): about three times the bytes per socket, so only when a view reads it.
     /// Without it, a tcp list passed to <see cref="Read"/> receives null for every socket.</param>
-    public SockDiagSource(bool tcpInfo = true) =>
+    /// <param name="listeningOnly">Ask the kernel for listening TCP and unconnected UDP sockets
+    /// only (what <c>ss -l</c> shows): it then skips its established hash, the bulk of a dump.</param>
+    public SockDiagSource(bool tcpInfo = true, bool listeningOnly = false)
+    {
         _tcpExtensions = tcpInfo ? InetDiagRequest.InfoExtension : (byte)0;
+        _tcpStates = listeningOnly ? InetDiagRequest.ListenStates : InetDiagRequest.AllStates;
+        _udpStates = listeningOnly ? InetDiagRequest.UnconnectedStates : InetDiagRequest.AllStates;
+    }
 
     public string Name => "netlink";
 
@@ -81,7 +89,7 @@ public sealed class SockDiagSource : ISocketSource
         if (_legacyRefused) return null;
         uint sequence = ++_sequence;
         Span<byte> message = stackalloc byte[InetDiagLegacyRequest.MessageSize];
-        new InetDiagLegacyRequest(_tcpExtensions, InetDiagRequest.AllStates).Write(message, sequence);
+        new InetDiagLegacyRequest(_tcpExtensions, _tcpStates).Write(message, sequence);
 
         var start = new Mark(sink, tcp);
         var dump = new InetDiagDump(SocketProtocol.Tcp, sequence, InetDiagLegacyRequest.TcpDiagGetSock);
@@ -102,7 +110,7 @@ public sealed class SockDiagSource : ISocketSource
             family,
             isTcp ? InetDiagRequest.IpProtoTcp : InetDiagRequest.IpProtoUdp,
             isTcp ? _tcpExtensions : (byte)0,
-            InetDiagRequest.AllStates);
+            isTcp ? _tcpStates : _udpStates);
         uint sequence = ++_sequence;
         Span<byte> message = stackalloc byte[InetDiagRequest.MessageSize];
         request.Write(message, sequence);

@@ -38,6 +38,43 @@ public class SockDiagSourceTests
     }
 
     [Fact]
+    public void A_listening_only_source_returns_listeners_and_unconnected_udp_and_nothing_else()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        var listening = (IPEndPoint)listener.LocalEndPoint!;
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        client.Connect(listening);
+        using var accepted = listener.Accept();
+        ushort clientPort = (ushort)((IPEndPoint)client.LocalEndPoint!).Port;
+        using var unconnected = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp);
+        unconnected.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
+        ushort unconnectedPort = (ushort)((IPEndPoint)unconnected.LocalEndPoint!).Port;
+        using var connected = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        connected.Connect(listening); // UDP "connect": state ESTABLISHED, no packet sent
+        ushort connectedPort = (ushort)((IPEndPoint)connected.LocalEndPoint!).Port;
+
+        var all = new List<SocketRecord>();
+        new SockDiagSource().Read(SocketKinds.All, all);
+        var sink = new List<SocketRecord>();
+        var result = new SockDiagSource(tcpInfo: false, listeningOnly: true).Read(SocketKinds.All, sink);
+
+        Assert.Equal(SourceReadResult.Clean, result);
+        Assert.NotEmpty(sink);
+        Assert.All(sink, r => Assert.True(ConnExporter.Cli.ConnectionFilter.IsListening(r), $"{r.Protocol} {r.State} {r.Local}"));
+        Assert.Single(sink, r => r.Protocol == SocketProtocol.Tcp && r.Local.Port == listening.Port && r.State == SocketState.Listen);
+        Assert.Single(sink, r => r.Protocol == SocketProtocol.Udp && r.Local.Port == unconnectedPort && r.Family == IpFamily.IPv6);
+        Assert.DoesNotContain(sink, r => r.Local.Port == clientPort || r.Local.Port == connectedPort);
+        // The same sockets the full dump shows in those states (sockets of parallel tests may come
+        // and go between the two dumps, so only this test's own are compared).
+        ushort[] mine = [(ushort)listening.Port, unconnectedPort, clientPort, connectedPort];
+        Assert.Equal(
+            all.Where(r => mine.Contains(r.Local.Port) && ConnExporter.Cli.ConnectionFilter.IsListening(r)).Select(r => r.Cookie).Order(),
+            sink.Where(r => mine.Contains(r.Local.Port)).Select(r => r.Cookie).Order());
+    }
+
+    [Fact]
     public void Reads_only_the_requested_kinds_and_is_reusable()
     {
         using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
