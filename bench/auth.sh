@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Auth benchmark (root not needed): builds the exporter in Release, then bench/auth.py runs a
+# Auth benchmark (root: network namespaces): builds the exporter in Release, then bench/auth.py runs a
 # brute force against basic auth (bcrypt cost 10) with the throttle off and on, while a valid
 # client scrapes from another address, and rewrites its section of bench/RESULTS.md.
 set -euo pipefail
