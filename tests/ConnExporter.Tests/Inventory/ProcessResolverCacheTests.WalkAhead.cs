@@ -23,22 +23,6 @@ public sealed partial class ProcessResolverCacheTests
     }
 
     [Fact]
-    public void After_a_walk_ahead_the_cache_knows_which_sockets_were_wanted()
-    {
-        _resolver.WalkAhead();
-        _resolver.Resolve(Set(1001, 1002));
-        _proc.AddSocket(100, 5, 1004); // 1002 closed, fd 5 reused
-
-        var owners = _resolver.Resolve(Set(1001, 1004));
-
-        // Read again because 1002 was wanted: had the walk's "unwanted" marks stayed, fd 5 would
-        // be trusted and only a full rescan would find 1004.
-        Assert.Equal(1, owners.FdLinksRead);
-        Assert.Equal([100], owners.Get(1004).Select(p => p.Pid));
-        Assert.False(owners.FullRescan);
-    }
-
-    [Fact]
     public void A_forgotten_walk_ahead_is_not_matched_and_the_next_resolve_walks()
     {
         _resolver.WalkAhead();

@@ -128,9 +128,14 @@ public sealed partial class ProcessResolverCacheTests : IDisposable
         Assert.False(owners.FullRescan);
     }
 
-    [Fact]
-    public void An_fd_number_reused_after_its_socket_closed_is_read_again()
+    /// <param name="walkAheadFirst">After a walk ahead too: had the walk's "unwanted" marks
+    /// stayed, fd 5 would be trusted and only a full rescan would find 1004.</param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void An_fd_number_reused_after_its_socket_closed_is_read_again(bool walkAheadFirst)
     {
+        if (walkAheadFirst) _resolver.WalkAhead();
         _resolver.Resolve(Set(1001, 1002));
         _proc.AddSocket(100, 5, 1004); // 1002 closed, fd 5 reused
 
