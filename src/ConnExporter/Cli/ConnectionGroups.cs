@@ -121,21 +121,21 @@ public sealed class ConnectionGroups
         {
             // The actual destination's column only when some connection was translated: the
             // table stays as it was without --conntrack.
-            var rows = _anyTranslated
-                ? new AlignedRows(["Direction", "Netid", "Peer", "Port", "Actual", "Connections", "Process", "Unit"],
-                    [false, false, false, true, false, true, false, false])
-                : new AlignedRows(["Direction", "Netid", "Peer", "Port", "Connections", "Process", "Unit"],
-                    [false, false, false, true, true, false, false]);
+            string[] peerHeader = ["Direction", "Netid", "Peer", "Port", "Actual", "Connections", "Process", "Unit"];
+            bool[] peerNumeric = [false, false, false, true, false, true, false, false];
+            const int ActualColumn = 4;
+            var rows = _anyTranslated ? new AlignedRows(peerHeader, peerNumeric)
+                : new AlignedRows([.. peerHeader[..ActualColumn], .. peerHeader[(ActualColumn + 1)..]],
+                    [.. peerNumeric[..ActualColumn], .. peerNumeric[(ActualColumn + 1)..]]);
             foreach (var (key, counts) in Ordered())
             {
-                string netid = key.Protocol == SocketProtocol.Tcp ? "tcp" : "udp";
-                if (_anyTranslated)
-                    rows.Add(Directions.Name(key.Direction), netid, key.Peer.ToString(), ConnectionsSummary.Number(key.Port),
-                        key.Actual is { } actual ? actual.ToString() : "-", ConnectionsSummary.Number(counts[0]),
-                        ConnectionsSummary.Printable(key.Process), key.Unit ?? "-");
-                else
-                    rows.Add(Directions.Name(key.Direction), netid, key.Peer.ToString(), ConnectionsSummary.Number(key.Port),
-                        ConnectionsSummary.Number(counts[0]), ConnectionsSummary.Printable(key.Process), key.Unit ?? "-");
+                string[] row =
+                [
+                    Directions.Name(key.Direction), key.Protocol == SocketProtocol.Tcp ? "tcp" : "udp", key.Peer.ToString(),
+                    ConnectionsSummary.Number(key.Port), key.Actual is { } actual ? actual.ToString() : "-",
+                    ConnectionsSummary.Number(counts[0]), ConnectionsSummary.Printable(key.Process), key.Unit ?? "-",
+                ];
+                rows.Add(_anyTranslated ? row : [.. row[..ActualColumn], .. row[(ActualColumn + 1)..]]);
             }
             rows.Write(output);
             return;

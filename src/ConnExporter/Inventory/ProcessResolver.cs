@@ -118,9 +118,8 @@ public sealed class ProcessResolver
                 walked = ScanAll(socketInodes, rereadAll: false, generation, ref counters);
             }
 
-            if (!walked)
-                return counters.DescriptorsExhausted ? Exhausted(socketInodes, generation, counters) : SocketOwners.Empty;
             if (counters.DescriptorsExhausted) return Exhausted(socketInodes, generation, counters);
+            if (!walked) return SocketOwners.Empty;
 
             var owners = CollectOwners(socketInodes, generation);
             if (counters.TrustedCache && HasNewlyUnowned(socketInodes, owners))

@@ -33,6 +33,14 @@ public sealed record NamedNetwork(string Name, InetAddress Prefix, int Length)
         return result;
     }
 
+    /// <summary>The name of the first of <paramref name="networks"/> holding <paramref name="address"/>, or null.</summary>
+    public static string? NameOf(IReadOnlyList<NamedNetwork> networks, InetAddress address)
+    {
+        foreach (var n in networks)
+            if (n.Contains(address)) return n.Name;
+        return null;
+    }
+
     public bool Contains(InetAddress address)
     {
         address = address.Normalize();

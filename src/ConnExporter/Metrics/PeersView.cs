@@ -42,9 +42,7 @@ public sealed class PeersView : ISnapshotView
     private (InetAddress Peer, string? Network) Fold(InetAddress address)
     {
         var peer = address.Normalize();
-        foreach (var n in _networks)
-            if (n.Contains(peer)) return (default, n.Name);
-        return (peer, null);
+        return NamedNetwork.NameOf(_networks, peer) is { } name ? (default, name) : (peer, null);
     }
 
     public void Write(Snapshot snapshot, ExpositionWriter writer)

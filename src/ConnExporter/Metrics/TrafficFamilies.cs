@@ -66,12 +66,7 @@ public sealed class TrafficFamilies
         }
     }
 
-    private string PeerLabel(InetAddress peer)
-    {
-        foreach (var n in _networks)
-            if (n.Contains(peer)) return n.Name;
-        return peer.ToString();
-    }
+    private string PeerLabel(InetAddress peer) => NamedNetwork.NameOf(_networks, peer) ?? peer.ToString();
 
     private static void Sample(ExpositionWriter writer, string family, Key key, string? reset, ulong value, ref LabelBuffer buffer)
     {
