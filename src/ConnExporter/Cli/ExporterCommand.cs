@@ -152,10 +152,12 @@ public static class ExporterCommand
     {
         if (!ExporterFlags.IsEnabled(flags, "ebpf", byDefault: true)) return null;
         var ebpf = EbpfCollector.TryStart(loggers.CreateLogger("ebpf"),
-            new EbpfOptions(PerPid: flags.GetBool(ExporterFlags.EbpfPerPid), ProcfsRoot: procfs, Traffic: flags.GetBool(ExporterFlags.EbpfTraffic), Rootfs: rootfs),
+            new EbpfOptions(PerPid: flags.GetBool(ExporterFlags.EbpfPerPid), ProcfsRoot: procfs, Traffic: flags.GetBool(ExporterFlags.EbpfTraffic), Rootfs: rootfs,
+                Conntrack: ExporterFlags.ConntrackEnabled(flags)),
             out var unavailable);
         var traffic = new EbpfView.TrafficSettings(flags.GetInt(ExporterFlags.EbpfTrafficMaxSeries, 1),
-            NamedNetwork.ParseList(flags.GetAll(ExporterFlags.PeersNetworks), ExporterFlags.PeersNetworks));
+            NamedNetwork.ParseList(flags.GetAll(ExporterFlags.PeersNetworks), ExporterFlags.PeersNetworks),
+            ActualDestinations: ExporterFlags.ConntrackEnabled(flags));
         views.Add(new EbpfView(ebpf, unavailable, flags.GetInt(ExporterFlags.EbpfMaxSeries, 1), dropped, traffic));
         return ebpf;
     }

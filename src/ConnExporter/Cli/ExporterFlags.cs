@@ -38,7 +38,7 @@ public static class ExporterFlags
         ("tcpinfo", true, "TCP RTT histogram, retransmits and bytes in flight per process (conn_tcp_*; netlink source)."),
         ("ebpf", true, "TCP connect outcomes and latency per process and unit, accepts per port, from a kernel tracepoint (conn_tcp_connects_total, conn_tcp_connect_duration_seconds, conn_tcp_accepts_total; needs CAP_BPF and CAP_PERFMON, kernel 5.8+ with BTF)."),
         ("netns", true, "Read every network namespace (containers, pods, ip netns): the other collectors gain container, pod and namespace labels; conn_container_sockets (needs CAP_SYS_PTRACE to find other users' namespaces)."),
-        ("conntrack", false, "Read the conntrack table (netlink, no conntrack binary) for the real destination of destination-NATed connections (Kubernetes Service VIPs, Docker published ports): actual_peer_address and actual_port on conn_peers, actual_remote_* in /api/v1/connections; host namespace only; needs CAP_NET_ADMIN."),
+        ("conntrack", false, "Read the conntrack table (netlink, no conntrack binary) for the real destination of destination-NATed connections (Kubernetes Service VIPs, Docker published ports): actual_peer_address and actual_port on conn_peers and the traffic families, actual_remote_* in /api/v1/connections; host namespace only; needs CAP_NET_ADMIN."),
         ("connections", false, "One series per socket as the original exporter had it (network_connections_info)."),
     ];
 

@@ -25,7 +25,13 @@ internal sealed class ConntrackDestinations
     /// <summary>A read that fails unexpectedly (ENOMEM, EMFILE...) is said at most this often.</summary>
     internal static readonly TimeSpan FailureWarningInterval = TimeSpan.FromMinutes(1);
 
-    public ConntrackDestinations(ILogger logger) => _logger = logger;
+    /// <param name="sayRefused">False for a second reader beside the inventory's (the eBPF traffic
+    /// counters'), which says it already: one warning per exporter, not one per reader.</param>
+    public ConntrackDestinations(ILogger logger, bool sayRefused = true)
+    {
+        _logger = logger;
+        _warned = !sayRefused;
+    }
 
     /// <summary>The last read's outcome, for self-metrics.</summary>
     public ConntrackRead LastRead { get; private set; }
@@ -36,29 +42,7 @@ internal sealed class ConntrackDestinations
     /// </summary>
     public void Resolve(ReadOnlySpan<SocketRecord> sockets, int offset, Dictionary<int, InetEndpoint> actual)
     {
-        ConntrackRead read;
-        try
-        {
-            read = _source.Read(_translated);
-        }
-        catch (NetlinkException e)
-        {
-            // A failed read costs this collection its actual destinations, never the snapshot.
-            LastRead = new ConntrackRead(ConntrackOutcome.Failed, e.Errno, 0, 0, null);
-            WarnFailed(e);
-            return;
-        }
-        if (LastRead.Outcome == ConntrackOutcome.Failed && read.Outcome == ConntrackOutcome.Read)
-            _logger.LogInformation("conntrack read again after failing");
-        LastRead = read;
-        if (read.Outcome != ConntrackOutcome.Read)
-        {
-            WarnOnce(read);
-            return;
-        }
-        if (read.Malformed > 0)
-            _logger.LogWarning("skipped {Count} malformed conntrack entries: {Problem}", read.Malformed, read.FirstProblem);
-
+        if (!Refresh()) return;
         if (_translated.Count > 0)
         {
             for (int i = 0; i < sockets.Length; i++)
@@ -71,6 +55,41 @@ internal sealed class ConntrackDestinations
         // A table sized for a burst of NAT entries must not keep that memory afterwards.
         if (_translated.Count < 1024 && _translated.EnsureCapacity(0) > 4096) _translated.TrimExcess();
     }
+
+    /// <summary>
+    /// Reads the table anew for <see cref="TryGetActual"/>; false when it could not be read
+    /// (refused, absent, failed: said in the log as <see cref="Resolve"/> says it).
+    /// </summary>
+    public bool Refresh()
+    {
+        ConntrackRead read;
+        try
+        {
+            read = _source.Read(_translated);
+        }
+        catch (NetlinkException e)
+        {
+            // A failed read costs this collection its actual destinations, never the snapshot.
+            LastRead = new ConntrackRead(ConntrackOutcome.Failed, e.Errno, 0, 0, null);
+            WarnFailed(e);
+            return false;
+        }
+        if (LastRead.Outcome == ConntrackOutcome.Failed && read.Outcome == ConntrackOutcome.Read)
+            _logger.LogInformation("conntrack read again after failing");
+        LastRead = read;
+        if (read.Outcome != ConntrackOutcome.Read)
+        {
+            WarnOnce(read);
+            return false;
+        }
+        if (read.Malformed > 0)
+            _logger.LogWarning("skipped {Count} malformed conntrack entries: {Problem}", read.Malformed, read.FirstProblem);
+        return true;
+    }
+
+    /// <summary>The real destination of the connection whose original tuple is <paramref name="tuple"/>,
+    /// as of the last <see cref="Refresh"/>; false when it was not translated.</summary>
+    public bool TryGetActual(in ConntrackTuple tuple, out InetEndpoint actual) => _translated.TryGetValue(tuple, out actual);
 
     /// <summary>
     /// An unexpected failure may repeat every collection (out of descriptors or memory): said
@@ -96,7 +115,7 @@ internal sealed class ConntrackDestinations
         _warned = true;
         if (read.Outcome == ConntrackOutcome.Refused)
         {
-            _logger.LogWarning("conntrack: reading the connection tracking table was refused ({Errno}): actual_peer_address, actual_port and actual_remote_* stay empty. Grant CAP_NET_ADMIN (it is what ctnetlink requires) or turn conntrack reading off (--no-collector.conntrack, or no --conntrack)",
+            _logger.LogWarning("conntrack: reading the connection tracking table was refused ({Errno}): actual_peer_address, actual_port (conn_peers, conn_tcp_*_bytes_total...) and actual_remote_* stay empty. Grant CAP_NET_ADMIN (it is what ctnetlink requires) or turn conntrack reading off (--no-collector.conntrack, or no --conntrack)",
                 (Interop.Errno)read.Errno);
         }
         else

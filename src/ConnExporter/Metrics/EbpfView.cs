@@ -60,12 +60,13 @@ public sealed class EbpfView : ISnapshotView
         _durationCap = new(maxSeries, capped, ConnectDuration);
         _acceptsCap = new(maxSeries, capped, Accepts);
         _pidCap = new SeriesCap(ConnectsByPid, maxSeries, perPid ? capped : new DroppedSeries());
-        if (traffic is not null) _traffic = new TrafficFamilies(traffic.MaxSeries, traffic.Networks, capped);
+        if (traffic is not null) _traffic = new TrafficFamilies(traffic.MaxSeries, traffic.Networks, capped, traffic.ActualDestinations);
     }
 
-    /// <summary>The traffic families' cap (<c>--collector.ebpf.traffic.max-series</c>) and named
-    /// peer networks (<c>--collector.peers.networks</c>).</summary>
-    public sealed record TrafficSettings(int MaxSeries, IReadOnlyList<NamedNetwork> Networks);
+    /// <summary>The traffic families' cap (<c>--collector.ebpf.traffic.max-series</c>), named
+    /// peer networks (<c>--collector.peers.networks</c>) and whether they carry
+    /// <c>actual_peer_address</c>/<c>actual_port</c> (<c>--collector.conntrack</c>).</summary>
+    public sealed record TrafficSettings(int MaxSeries, IReadOnlyList<NamedNetwork> Networks, bool ActualDestinations = false);
 
     public string Name => "ebpf";
     public string Description => "TCP connect outcomes and latency per process and unit, accepts per port, from eBPF tracepoints (conn_tcp_connects_total, conn_tcp_connect_duration_seconds, conn_tcp_accepts_total).";

@@ -12,6 +12,9 @@ namespace ConnExporter.Metrics;
 /// <c>conn_peers</c> aggregates it: <c>connection</c> (incoming / outgoing), <c>peer_address</c>
 /// (or the name of its <c>--collector.peers.networks</c> network) and <c>port</c> (the remote
 /// port of outgoing, the local service port of incoming connections; never an ephemeral one).
+/// With <c>--collector.conntrack</c>, <c>actual_peer_address</c> and <c>actual_port</c> are the
+/// real destination of an outgoing connection whose destination was NATed (folded by the same
+/// networks), empty otherwise, as on <c>conn_peers</c>.
 /// The four families share one <see cref="StickySeriesCap{TKey}"/>, so a label set is in its own
 /// series or in <c>other</c> in all of them, and stays there.
 /// </summary>
@@ -24,14 +27,19 @@ public sealed class TrafficFamilies
 
     private readonly IReadOnlyList<NamedNetwork> _networks;
     private readonly StickySeriesCap<Key> _cap;
+    private readonly bool _actual;
 
-    public TrafficFamilies(int maxSeries, IReadOnlyList<NamedNetwork> networks, DroppedSeries dropped)
+    public TrafficFamilies(int maxSeries, IReadOnlyList<NamedNetwork> networks, DroppedSeries dropped, bool actualDestinations = false)
     {
         _networks = networks;
+        _actual = actualDestinations;
         _cap = new StickySeriesCap<Key>(maxSeries, dropped, SentBytes, ReceivedBytes, Retransmits, Resets);
     }
 
-    public readonly record struct Key(ContainerLabels Container, string Process, string Unit, Direction Connection, string Peer, ushort Port);
+    /// <param name="ActualPeer">The real destination's address label, "" when not translated.</param>
+    /// <param name="ActualPort">The real destination's port, 0 when not translated.</param>
+    public readonly record struct Key(ContainerLabels Container, string Process, string Unit, Direction Connection, string Peer, ushort Port,
+        string ActualPeer = "", ushort ActualPort = 0);
 
     private static readonly Key OtherKey = new(ContainerLabels.Host, SeriesCap.Other, SeriesCap.Other, Direction.Unknown, SeriesCap.Other, 0);
 
@@ -40,7 +48,8 @@ public sealed class TrafficFamilies
         var sums = new Dictionary<Key, TrafficTotals>();
         foreach (var t in traffic)
         {
-            var key = new Key(ContainerLabels.Of(t.Container), t.Process, t.Unit, t.Direction, PeerLabel(t.Peer), t.Port);
+            var key = new Key(ContainerLabels.Of(t.Container), t.Process, t.Unit, t.Direction, PeerLabel(t.Peer), t.Port,
+                _actual && t.Actual is { } a ? PeerLabel(a.Address) : "", _actual && t.Actual is { } b ? b.Port : (ushort)0);
             sums[key] = sums.GetValueOrDefault(key) + t.Totals;
         }
         var series = _cap.Apply(sums, v => (double)v.SentBytes + v.ReceivedBytes, OtherKey, (a, b) => a + b);
@@ -68,18 +77,25 @@ public sealed class TrafficFamilies
 
     private string PeerLabel(InetAddress peer) => NamedNetwork.NameOf(_networks, peer) ?? peer.ToString();
 
-    private static void Sample(ExpositionWriter writer, string family, Key key, string? reset, ulong value, ref LabelBuffer buffer)
+    private void Sample(ExpositionWriter writer, string family, Key key, string? reset, ulong value, ref LabelBuffer buffer)
     {
         bool other = key == OtherKey;
-        Span<Label> fixedLabels =
+        Span<Label> labels =
         [
             new Label("process", key.Process), new Label("unit", key.Unit),
             new Label("connection", other ? SeriesCap.Other : Directions.Name(key.Connection)),
             new Label("peer_address", key.Peer),
             new Label("port", other ? SeriesCap.Other : LabelValues.Port(key.Port)),
-            new Label("direction", reset ?? ""),
+            default, default, default,
         ];
-        writer.Sample(family, key.Container.Append(reset is null ? fixedLabels[..^1] : fixedLabels, ref buffer), value);
+        int count = 5;
+        if (_actual)
+        {
+            labels[count++] = new Label("actual_peer_address", key.ActualPeer);
+            labels[count++] = new Label("actual_port", key.ActualPort == 0 ? "" : LabelValues.Port(key.ActualPort));
+        }
+        if (reset is not null) labels[count++] = new Label("direction", reset);
+        writer.Sample(family, key.Container.Append(labels[..count], ref buffer), value);
     }
 
     private static int Compare(Key a, Key b)
@@ -90,6 +106,8 @@ public sealed class TrafficFamilies
         if (c == 0) c = a.Connection.CompareTo(b.Connection);
         if (c == 0) c = string.CompareOrdinal(a.Peer, b.Peer);
         if (c == 0) c = a.Port.CompareTo(b.Port);
+        if (c == 0) c = string.CompareOrdinal(a.ActualPeer, b.ActualPeer);
+        if (c == 0) c = a.ActualPort.CompareTo(b.ActualPort);
         return c;
     }
 }

@@ -116,6 +116,45 @@ public sealed class ConntrackTests : IClassFixture<ConntrackTests.DnatNamespace>
         Assert.DoesNotContain("Actual", plain.Stdout.Split('\n')[0], StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The exporter as users run it with the traffic counters and conntrack on: a connection
+    /// made after it attached, to a second virtual port sent to a listener of the test's own,
+    /// moves N bytes and closes; the traffic families carry the listener as the real destination.
+    /// </summary>
+    [RootFact]
+    public void The_traffic_families_carry_the_real_destination_of_a_connection_to_the_virtual_address()
+    {
+        const int VirtualPort = 81, ListenerPort = 18082, N = 31_337;
+        _ns.ExecArgs("iptables", ["-t", "nat", "-A", "OUTPUT", "-d", Vip, "-p", "tcp", "--dport", $"{VirtualPort}",
+            "-j", "DNAT", "--to-destination", $"127.0.0.1:{ListenerPort}"]);
+        using var exporter = new RunningExporter(_ns, 9863, "--collector.conntrack", "--collector.ebpf.traffic");
+        string client = $"cxnatc{Random.Shared.Next(1000, 9999)}";
+        _ns.ExecArgs("python3", ["-c",
+            "import ctypes,socket\n" +
+            $"ctypes.CDLL(None).prctl(15, b'{client}', 0, 0, 0)\n" +
+            $"l=socket.socket(); l.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); l.bind(('127.0.0.1',{ListenerPort})); l.listen()\n" +
+            $"c=socket.create_connection(('{Vip}',{VirtualPort})); a,_=l.accept()\n" +
+            $"c.sendall(b'x'*{N}); c.shutdown(socket.SHUT_WR)\n" +
+            "got=0\n" +
+            "while True:\n" +
+            "    b=a.recv(65536)\n" +
+            "    if not b: break\n" +
+            "    got+=len(b)\n" +
+            $"assert got=={N}\n" +
+            "a.close(); c.recv(1); c.close()"]);
+
+        ScrapedSample? sent = null;
+        for (int i = 0; i < 50 && sent is null; i++)
+        {
+            sent = exporter.Scrape().SingleOrDefault(s => s.Name == "conn_tcp_sent_bytes_total" && s["process"] == client && s["connection"] == "outgoing");
+            if (sent is null) Thread.Sleep(100);
+        }
+        Assert.NotNull(sent);
+        Assert.Equal((Vip, $"{VirtualPort}", "outgoing"), (sent["peer_address"], sent["port"], sent["connection"]));
+        Assert.Equal(("127.0.0.1", $"{ListenerPort}"), (sent["actual_peer_address"], sent["actual_port"]));
+        Assert.Equal(N, sent.Value);
+    }
+
     [RootFact]
     public void Without_cap_net_admin_the_labels_stay_empty_and_one_warning_says_why()
     {

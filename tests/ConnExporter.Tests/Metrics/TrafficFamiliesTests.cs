@@ -56,6 +56,32 @@ public sealed class TrafficFamiliesTests
     }
 
     [Fact]
+    public void With_conntrack_the_real_destination_is_two_labels_folded_like_the_peer_and_empty_when_not_translated()
+    {
+        var vip = InetAddress.FromIPAddress(System.Net.IPAddress.Parse("10.96.0.10"));
+        var pod = (InetAddress a) => new InetEndpoint(a, 8080);
+        var backendA = InetAddress.FromIPAddress(System.Net.IPAddress.Parse("10.244.1.5"));
+        var backendB = InetAddress.FromIPAddress(System.Net.IPAddress.Parse("10.244.2.7"));
+        TrafficCount[] traffic =
+        [
+            Outgoing("curl", vip, 80, 100, 10) with { Actual = pod(backendA) },
+            Outgoing("curl", vip, 80, 40, 4) with { Actual = pod(backendB) },
+            Outgoing("curl", Db, 5432, 7, 1),
+        ];
+        var networks = NamedNetwork.ParseList(["pods=10.244.0.0/16"], "collector.peers.networks");
+        var text = Render(new TrafficFamilies(100, networks, new DroppedSeries(), actualDestinations: true), traffic);
+        Assert.Equal(
+            [
+                "conn_tcp_sent_bytes_total{process=\"curl\",unit=\"app.service\",connection=\"outgoing\",peer_address=\"10.1.2.3\",port=\"5432\",actual_peer_address=\"\",actual_port=\"\"} 7",
+                "conn_tcp_sent_bytes_total{process=\"curl\",unit=\"app.service\",connection=\"outgoing\",peer_address=\"10.96.0.10\",port=\"80\",actual_peer_address=\"pods\",actual_port=\"8080\"} 140",
+            ],
+            Samples(text, TrafficFamilies.SentBytes));
+        // Without conntrack the labels are not written, and the destinations sum into one series.
+        var plain = Render(new TrafficFamilies(100, networks, new DroppedSeries()), traffic);
+        Assert.Contains("conn_tcp_sent_bytes_total{process=\"curl\",unit=\"app.service\",connection=\"outgoing\",peer_address=\"10.96.0.10\",port=\"80\"} 140\n", plain);
+    }
+
+    [Fact]
     public void Peers_in_a_named_network_are_one_series_under_its_name()
     {
         var networks = NamedNetwork.ParseList(["db=10.1.0.0/16"], "collector.peers.networks");

@@ -28,8 +28,10 @@ public sealed record ConnEventCounts(
 /// with one aggregated peer: <paramref name="Peer"/> is the remote address, <paramref name="Port"/>
 /// the remote port of outgoing and the local (service) port of incoming connections.
 /// </summary>
+/// <paramref name="Actual"/> is the real destination of outgoing connections whose destination
+/// was NATed, from conntrack (<see cref="EbpfOptions.Conntrack"/>); null when not translated or not read.
 public readonly record struct TrafficCount(string Process, string Unit, ContainerIdentity? Container, Direction Direction,
-    InetAddress Peer, ushort Port, TrafficTotals Totals);
+    InetAddress Peer, ushort Port, TrafficTotals Totals, InetEndpoint? Actual = null);
 
 /// <summary>Payload bytes acknowledged by the peer (sent) and received, retransmitted segments, resets.</summary>
 public readonly record struct TrafficTotals(ulong SentBytes, ulong ReceivedBytes, ulong Retransmits, ulong ResetsSent, ulong ResetsReceived)

@@ -19,6 +19,7 @@ internal static class ConnEventsLayout
     public const string CountersMap = "conn_counters";
     public const string CgroupsMap = "conn_cgroups";
     public const string TrafficMap = "conn_traffic";
+    public const string ConnectionsMap = "conn_traffic_conns";
 
     /// <summary>The traffic programs, attached beside <see cref="ProgramName"/> unless traffic is off;
     /// each with the tracepoint it attaches to (include/trace/events/tcp.h).</summary>
@@ -30,11 +31,11 @@ internal static class ConnEventsLayout
         ("on_tcp_receive_reset", "tcp:tcp_receive_reset"),
     ];
 
-    /// <summary>The global-data map holding <c>count_pids</c> (a __u32 at offset 0) and
-    /// <c>count_traffic</c> (a __u32 at offset 4).</summary>
+    /// <summary>The global-data map holding <c>count_pids</c> (a __u32 at offset 0),
+    /// <c>count_traffic</c> (offset 4) and <c>count_conns</c> (offset 8).</summary>
     public const string ConfigMap = ".rodata.config";
-    public const int ConfigSize = 8;
-    public const int CounterSlots = 8;
+    public const int ConfigSize = 12;
+    public const int CounterSlots = 9;
 
     public const int CommLength = 16; // TASK_COMM_LEN
 
@@ -79,6 +80,15 @@ internal static class ConnEventsLayout
 
     // struct traffic_value { __u64 sent_bytes, received_bytes, retransmits, resets_sent, resets_received; }
     public const int TrafficValueSize = 40;
+
+    // struct conn_id { __u64 sk; __u64 start_ns; } -> struct conn_traffic { struct traffic_key key;
+    //   struct traffic_value totals; __u8 local[16]; __u16 local_port; __u8 closed; __u8 pad[5]; }
+    public const int ConnectionKeySize = 16;
+    public const int ConnectionValueSize = 112;
+    public const int ConnectionTotals = 48;
+    public const int ConnectionLocal = 88;
+    public const int ConnectionLocalPort = 104;
+    public const int ConnectionClosed = 106;
 
     // struct traffic_socket: the socket-local storage (never read by user space; its size is
     // asserted so the C and the documentation agree)

@@ -18,6 +18,7 @@ public sealed class EbpfCollector : IDisposable
     private readonly SafeBpfObjectHandle _object;
     private readonly (string Tracepoint, SafeBpfLinkHandle Link)[] _links;
     private readonly BpfMap? _traffic;
+    private readonly OutgoingTrafficLedger? _outgoing;
     private readonly BpfMap _totals;
     private readonly BpfMap _latency;
     private readonly BpfMap _accepts;
@@ -35,7 +36,7 @@ public sealed class EbpfCollector : IDisposable
     private readonly Lock _readGate = new();
 
     private EbpfCollector(SafeBpfObjectHandle obj, (string, SafeBpfLinkHandle)[] links, BpfMap totals, BpfMap latency,
-        BpfMap accepts, BpfMap pids, BpfMap counters, BpfMap cgroups, BpfMap? traffic, EbpfOptions options)
+        BpfMap accepts, BpfMap pids, BpfMap counters, BpfMap cgroups, BpfMap? traffic, BpfMap? connections, EbpfOptions options, ILogger logger)
     {
         _object = obj;
         _links = links;
@@ -49,6 +50,7 @@ public sealed class EbpfCollector : IDisposable
         _options = options;
         _units = new CgroupUnits(recordedPath: RecordedPath);
         _containers = new ContainerDirectory(options.Rootfs);
+        if (connections is { } map) _outgoing = new OutgoingTrafficLedger(map, new ConntrackDestinations(logger, sayRefused: false), _comms);
     }
 
     /// <summary>
@@ -141,7 +143,7 @@ public sealed class EbpfCollector : IDisposable
             obj.Dispose();
             return "libbpf cannot count the possible CPUs (/sys/devices/system/cpu/possible)";
         }
-        var maps = new BpfMap?[7];
+        var maps = new BpfMap?[8];
         maps[0] = FindMap(obj, ConnEventsLayout.TotalsMap, ConnEventsLayout.ConnectKeySize, 8, cpus);
         maps[1] = FindMap(obj, ConnEventsLayout.LatencyMap, ConnEventsLayout.LatencyKeySize, ConnEventsLayout.LatencyValueSize, cpus);
         maps[2] = FindMap(obj, ConnEventsLayout.AcceptsMap, ConnEventsLayout.AcceptKeySize, 8, cpus);
@@ -149,6 +151,7 @@ public sealed class EbpfCollector : IDisposable
         maps[4] = FindMap(obj, ConnEventsLayout.CountersMap, 4, 8, cpus);
         maps[5] = FindMap(obj, ConnEventsLayout.CgroupsMap, ConnEventsLayout.CgroupKeySize, ConnEventsLayout.CgroupNamesSize, 1);
         maps[6] = FindMap(obj, ConnEventsLayout.TrafficMap, ConnEventsLayout.TrafficKeySize, ConnEventsLayout.TrafficValueSize, 1);
+        maps[7] = FindMap(obj, ConnEventsLayout.ConnectionsMap, ConnEventsLayout.ConnectionKeySize, ConnEventsLayout.ConnectionValueSize, 1);
         if (Array.IndexOf(maps, null) is int missing and >= 0)
         {
             obj.Dispose();
@@ -170,7 +173,7 @@ public sealed class EbpfCollector : IDisposable
             links.Add((tracepoint, link));
         }
         collector = new EbpfCollector(obj, [.. links], maps[0]!.Value, maps[1]!.Value, maps[2]!.Value, maps[3]!.Value, maps[4]!.Value, maps[5]!.Value,
-            options.Traffic ? maps[6] : null, options);
+            options.Traffic ? maps[6] : null, options is { Traffic: true, Conntrack: true } ? maps[7] : null, options, logger);
         return null;
     }
 
@@ -209,7 +212,7 @@ public sealed class EbpfCollector : IDisposable
     }
 
     /// <summary>
-    /// Writes the program's settings (<c>count_pids</c>, <c>count_traffic</c>) into the read-only
+    /// Writes the program's settings (<c>count_pids</c>, <c>count_traffic</c>, <c>count_conns</c>) into the read-only
     /// data it will be loaded with; false when the object has no such map.
     /// </summary>
     private static unsafe bool Configure(SafeBpfObjectHandle obj, EbpfOptions options)
@@ -224,6 +227,7 @@ public sealed class EbpfCollector : IDisposable
             if (data is null || size < ConnEventsLayout.ConfigSize) return false;
             HostOrder.WriteUInt32(new Span<byte>(data, 4), options.PerPid ? 1u : 0u);
             HostOrder.WriteUInt32(new Span<byte>(data + 4, 4), options.Traffic ? 1u : 0u);
+            HostOrder.WriteUInt32(new Span<byte>(data + 8, 4), options is { Traffic: true, Conntrack: true } ? 1u : 0u);
             return true;
         }
     }
@@ -341,6 +345,7 @@ public sealed class EbpfCollector : IDisposable
                 else traffic.Add(count);
             });
 
+            if (_outgoing is not null) ReadOutgoing(traffic, retiring);
             if (retiring) EndRetirement(gone);
             _retired.AppendTo(connects, latencies, accepts);
             _retired.AppendTo(traffic);
@@ -364,6 +369,7 @@ public sealed class EbpfCollector : IDisposable
                 new(ConnEventsLayout.PidsMap, counters[(int)EbpfCounter.PidsFull]),
                 new(ConnEventsLayout.CgroupsMap, counters[(int)EbpfCounter.CgroupsFull]),
                 new(ConnEventsLayout.TrafficMap, counters[(int)EbpfCounter.TrafficFull]),
+                new(ConnEventsLayout.ConnectionsMap, counters[(int)EbpfCounter.ConnectionsFull]),
             };
             var programs = _links.Select(l => new ProgramAttachment(l.Tracepoint, !l.Link.IsClosed)).ToArray();
             return new ConnEventCounts(connects, latencies, accepts, pids, programs, counters[(int)EbpfCounter.NoStart], full)
@@ -378,6 +384,32 @@ public sealed class EbpfCollector : IDisposable
                 Traffic = traffic,
             };
         }
+    }
+
+    /// <summary>
+    /// The outgoing connections counted one by one, as their sums with the real destination;
+    /// a label set whose cgroup is gone moves to the retired counts (its kernel entries are
+    /// deleted as the connections close, so nothing is left to delete).
+    /// </summary>
+    private void ReadOutgoing(List<TrafficCount> traffic, bool retiring)
+    {
+        List<OutgoingTrafficLedger.LabelSet>? gone = null;
+        foreach (var (labels, totals) in _outgoing!.Read())
+        {
+            var (unit, container) = Owner(labels.Cgroup);
+            var count = new TrafficCount(labels.Process, unit, container, Direction.Outgoing, labels.Peer, labels.Port, totals, labels.Actual);
+            if (retiring && _dead.IsGone(labels.Cgroup))
+            {
+                _retired.Add(count);
+                (gone ??= []).Add(labels);
+            }
+            else
+            {
+                traffic.Add(count);
+            }
+        }
+        if (gone is not null)
+            foreach (var labels in gone) _outgoing.Forget(labels);
     }
 
     /// <summary>For tests: how many connect and latency entries in the kernel maps carry <paramref name="comm"/>.</summary>

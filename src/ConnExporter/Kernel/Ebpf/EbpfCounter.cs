@@ -14,4 +14,7 @@ internal enum EbpfCounter
     CgroupsFull = 6,
     /// <summary>Bytes, retransmits or a reset not counted: conn_traffic had no room for a new label set.</summary>
     TrafficFull = 7,
+    /// <summary>An outgoing connection counted in conn_traffic, without its real destination:
+    /// conn_traffic_conns (with --collector.conntrack) was full.</summary>
+    ConnectionsFull = 8,
 }

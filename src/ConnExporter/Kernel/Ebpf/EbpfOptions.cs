@@ -6,7 +6,10 @@ namespace ConnExporter.Kernel.Ebpf;
 /// <param name="Traffic">Count bytes, retransmits and resets per owner and peer (the traffic programs).</param>
 /// <param name="Rootfs">The node's root (<c>--path.rootfs</c>): where the runtimes' and the
 /// kubelet's files name the containers the cgroups hold.</param>
-public sealed record EbpfOptions(bool PerPid = false, string ProcfsRoot = "/proc", bool Traffic = false, string Rootfs = "/")
+/// <param name="Conntrack">With <paramref name="Traffic"/>: count outgoing connections one by one
+/// and label their traffic with the real destination from the host's conntrack table
+/// (<c>actual_peer_address</c>, <c>actual_port</c>; <see cref="OutgoingTrafficLedger"/>).</param>
+public sealed record EbpfOptions(bool PerPid = false, string ProcfsRoot = "/proc", bool Traffic = false, string Rootfs = "/", bool Conntrack = false)
 {
     /// <summary>
     /// How often a read walks the cgroup mount to retire the map entries of cgroups that are

@@ -18,11 +18,15 @@
 #       open for hold-ms, then close. Reports closed_at (time.monotonic, CLOCK_MONOTONIC).
 #   resets: an established connection the client aborts (SO_LINGER 0: it sends a RST, the server
 #       receives it), then a connect to port+1, where nobody listens (the client receives a RST).
+# TRAFFIC_CONNECT=host:port in the environment: transfer and resets connect there instead of
+# to 127.0.0.1:port (a virtual address a DNAT rule sends to the server).
 # Prints one JSON line with what the sockets themselves saw, then exits 0.
 import ctypes, json, os, socket, struct, subprocess, sys, time
 
 mode, client_comm, server_comm, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 args = [int(a) for a in sys.argv[5:]]
+_connect = os.environ.get("TRAFFIC_CONNECT")
+target = (_connect.rsplit(":", 1)[0], int(_connect.rsplit(":", 1)[1])) if _connect else ("127.0.0.1", port)
 PR_SET_NAME = 15
 libc = ctypes.CDLL(None, use_errno=True)
 
@@ -123,7 +127,7 @@ if mode == "transfer":
     ports = []
     retrans = 0
     for _ in range(args[2] if len(args) > 2 else 1):
-        s = socket.create_connection(("127.0.0.1", port))
+        s = socket.create_connection(target)
         ports.append(s.getsockname()[1])
         s.sendall(b"c" * n)
         s.shutdown(socket.SHUT_WR)
@@ -170,7 +174,7 @@ elif mode == "live":
     result["closed_at"] = time.monotonic()
     s.close()
 elif mode == "resets":
-    s = socket.create_connection(("127.0.0.1", port))
+    s = socket.create_connection(target)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()
     r = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -81,13 +81,19 @@ public sealed partial class ConnEventsObjectTests
         Assert.Equal(ConnEventsLayout.TrafficKeyDirection, FieldOffset(btf, "traffic_key", "direction"));
         Assert.Equal(ConnEventsLayout.TrafficValueSize, StructSize(btf, "traffic_value"));
         Assert.Equal(ConnEventsLayout.TrafficSocketSize, StructSize(btf, "traffic_socket"));
+        Assert.Equal(ConnEventsLayout.ConnectionKeySize, StructSize(btf, "conn_id"));
+        Assert.Equal(ConnEventsLayout.ConnectionValueSize, StructSize(btf, "conn_traffic"));
+        Assert.Equal(ConnEventsLayout.ConnectionTotals, FieldOffset(btf, "conn_traffic", "totals"));
+        Assert.Equal(ConnEventsLayout.ConnectionLocal, FieldOffset(btf, "conn_traffic", "local"));
+        Assert.Equal(ConnEventsLayout.ConnectionLocalPort, FieldOffset(btf, "conn_traffic", "local_port"));
+        Assert.Equal(ConnEventsLayout.ConnectionClosed, FieldOffset(btf, "conn_traffic", "closed"));
     }
 
     [EbpfToolchainFact]
     public void SourceNamesTheMapsAndProgramTheReaderLooksFor()
     {
         var source = File.ReadAllText(Path.Combine(BpfDirectory, "conn_events.bpf.c"));
-        foreach (var map in new[] { ConnEventsLayout.TotalsMap, ConnEventsLayout.LatencyMap, ConnEventsLayout.AcceptsMap, ConnEventsLayout.PidsMap, ConnEventsLayout.CountersMap, ConnEventsLayout.TrafficMap })
+        foreach (var map in new[] { ConnEventsLayout.TotalsMap, ConnEventsLayout.LatencyMap, ConnEventsLayout.AcceptsMap, ConnEventsLayout.PidsMap, ConnEventsLayout.CountersMap, ConnEventsLayout.TrafficMap, ConnEventsLayout.ConnectionsMap })
             Assert.Contains($"}} {map} SEC(\".maps\");", source);
         Assert.Contains($"int BPF_PROG({ConnEventsLayout.ProgramName},", source);
         foreach (var (program, tracepoint) in ConnEventsLayout.TrafficPrograms)

@@ -72,8 +72,10 @@ struct sock_common {
 	unsigned short skc_family;
 	__u16 skc_num;
 	__u32 skc_daddr;
+	__u32 skc_rcv_saddr;
 	__u16 skc_dport;
 	struct in6_addr skc_v6_daddr;
+	struct in6_addr skc_v6_rcv_saddr;
 	unsigned long skc_flags; // sk_flags is #defined to it (include/net/sock.h)
 	unsigned int skc_hash;   // the connection's 4-tuple hash (inet_ehashfn) once it is hashed
 } __attribute__((preserve_access_index));
@@ -135,13 +137,18 @@ struct tcp_sock {
 #define COUNTER_PIDS_FULL 5
 #define COUNTER_CGROUPS_FULL 6
 #define COUNTER_TRAFFIC_FULL 7
-#define COUNTER_SLOTS 8
+#define COUNTER_CONNS_FULL 8
+#define COUNTER_SLOTS 9
 
 // Set by user space before load (libbpf's initial value of the .rodata.config map): the
 // verifier then drops the per-process bookkeeping from the program when it is off.
 const volatile __u32 count_pids SEC(".rodata.config") = 0;
 // Keep per-socket byte, retransmit and reset counts (the traffic programs are attached too).
 const volatile __u32 count_traffic SEC(".rodata.config") = 0;
+// Keep the traffic of outgoing connections per connection, with its 4-tuple, for user space
+// to join with the conntrack table (set with --collector.conntrack): the real destination
+// behind a destination NAT is in that table alone, which a tracing program cannot read.
+const volatile __u32 count_conns SEC(".rodata.config") = 0;
 
 // Long enough for the longest unit names seen in practice: cri-containerd-<64 hex>.scope is 85.
 #define CGROUP_NAME_LEN 128
@@ -478,7 +485,9 @@ struct traffic_socket {
 	__u8 named;          // key.comm is the owning task's (incoming sockets learn it late)
 	__u8 fin_sent;       // the socket queued its FIN (entered FIN_WAIT1 or LAST_ACK)
 	__u8 reset_received; // tcp_reset ran: the change to CLOSE that follows at once counts it
-	__u8 pad[5];
+	__u8 pad;
+	__u16 local_port;    // skc_num at ESTABLISHED: CLOSE comes after inet_put_port zeroed it
+	__u16 pad2;
 };
 
 // Keyed by the socket's address, from its start (connect, or ESTABLISHED for an incoming one)
@@ -513,7 +522,9 @@ struct {
 struct closed_socket {
 	__u64 sk;
 	__u32 hash; // skc_hash: a later socket at the same address has another 4-tuple
-	__u32 pad;
+	__u16 local_port;
+	__u16 pad;
+	__u64 start_ns; // its conn_traffic_conns entry's, with count_conns
 	struct traffic_key key;
 };
 
@@ -541,6 +552,71 @@ static __always_inline struct traffic_value *traffic_value(const struct traffic_
 	if (!v)
 		count(COUNTER_TRAFFIC_FULL);
 	return v;
+}
+
+// With count_conns, an outgoing connection counts here instead of in conn_traffic, from its
+// first count on: user space sums the entries under the label set plus the real destination it
+// finds in the conntrack table for the 4-tuple, and deletes an entry at its first read after
+// the one that saw it closed (a reset sent right after CLOSE lands in between). Keyed by the
+// socket's address and its connect's start, unique for the socket's life. A full map (user
+// space reads it every scrape) sends the counts to conn_traffic, without the destination.
+struct conn_id {
+	__u64 sk;
+	__u64 start_ns;
+};
+
+struct conn_traffic {
+	struct traffic_key key;
+	struct traffic_value totals;
+	__u8 local[16];  // the local address (IPv4 in the first 4 bytes): the tuple's source
+	__u16 local_port;
+	__u8 closed;     // the final flush is in the totals
+	__u8 pad[5];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
+	__type(key, struct conn_id);
+	__type(value, struct conn_traffic);
+} conn_traffic_conns SEC(".maps");
+
+// conn_entry builds a new entry here: 112 bytes more on the stack of on_inet_sock_set_state
+// would pass the verifier's 512.
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct conn_traffic);
+} conn_scratch_conn SEC(".maps");
+
+static __always_inline struct conn_traffic *conn_entry(const struct traffic_key *key, const struct sock *sk, __u64 start_ns,
+							 __u16 local_port, __u8 closed)
+{
+	struct conn_id id = { .sk = (__u64)sk, .start_ns = start_ns };
+	struct conn_traffic *c = bpf_map_lookup_elem(&conn_traffic_conns, &id);
+	if (c)
+		return c;
+	__u32 zero = 0;
+	struct conn_traffic *fresh = bpf_map_lookup_elem(&conn_scratch_conn, &zero);
+	if (!fresh)
+		return 0;
+	__builtin_memset(fresh, 0, sizeof(*fresh));
+	__builtin_memcpy(&fresh->key, key, sizeof(fresh->key));
+	if (key->family == AF_INET6_BPF) {
+		__builtin_memcpy(fresh->local, sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
+	} else {
+		__u32 saddr = sk->__sk_common.skc_rcv_saddr;
+		__builtin_memcpy(fresh->local, &saddr, 4);
+	}
+	fresh->local_port = local_port;
+	fresh->closed = closed;
+	bpf_map_update_elem(&conn_traffic_conns, &id, fresh, BPF_NOEXIST);
+	c = bpf_map_lookup_elem(&conn_traffic_conns, &id);
+	if (!c)
+		count(COUNTER_CONNS_FULL);
+	return c;
 }
 
 // Moves *counted up to now and returns by how much; 0 when another CPU got there first (it
@@ -595,9 +671,23 @@ static __always_inline void flush(struct traffic_socket *t, const struct sock *s
 	__u64 received = advance(&t->received, payload_received(sk, tp));
 	__u64 retransmits = advance(&t->retrans, tp->total_retrans);
 	__u8 reset = final && t->reset_received;
-	if (!sent && !received && !retransmits && !reset)
+	struct conn_traffic *c = 0;
+	if (count_conns && t->key.direction == DIRECTION_OUTGOING) {
+		if (!sent && !received && !retransmits && !reset) {
+			// Nothing new, but user space must learn that the entry is final.
+			if (final) {
+				struct conn_id id = { .sk = (__u64)sk, .start_ns = t->start_ns };
+				c = bpf_map_lookup_elem(&conn_traffic_conns, &id);
+				if (c)
+					c->closed = 1;
+			}
+			return;
+		}
+		c = conn_entry(&t->key, sk, t->start_ns, t->local_port, 0);
+	} else if (!sent && !received && !retransmits && !reset) {
 		return;
-	struct traffic_value *v = traffic_value(&t->key);
+	}
+	struct traffic_value *v = c ? &c->totals : traffic_value(&t->key);
 	if (!v)
 		return;
 	if (sent)
@@ -608,6 +698,10 @@ static __always_inline void flush(struct traffic_socket *t, const struct sock *s
 		__sync_fetch_and_add(&v->retransmits, retransmits);
 	if (reset)
 		__sync_fetch_and_add(&v->resets_received, 1);
+	// After the adds (atomic, so ordered before it): user space that sees closed reads the
+	// final totals at its next read at the latest.
+	if (c && final)
+		c->closed = 1;
 }
 
 static __always_inline struct traffic_socket *traffic_of(const struct sock *sk)
@@ -768,6 +862,7 @@ static __always_inline void traffic_state(struct traffic_socket *t, const struct
 			t->acked = tp->bytes_acked;
 			t->received = tp->bytes_received;
 		}
+		t->local_port = sk->__sk_common.skc_num;
 		// Named already and a second from its first periodic flush: its first sends need no
 		// lookup. (Hashed by now: at SYN_SENT skc_hash may still be an earlier socket's.)
 		live_seen(sk, bpf_jiffies64());
@@ -791,6 +886,8 @@ static __always_inline void traffic_state(struct traffic_socket *t, const struct
 		struct closed_socket *slot = &closed->slot[closed->next++ % CLOSED_SLOTS];
 		slot->sk = (__u64)sk;
 		slot->hash = sk->__sk_common.skc_hash;
+		slot->start_ns = t->start_ns;
+		slot->local_port = t->local_port;
 		__builtin_memcpy(&slot->key, &t->key, sizeof(slot->key));
 	}
 	__u64 skaddr = (__u64)sk;
@@ -854,22 +951,38 @@ static __always_inline void count_sent_reset(const struct sock *sk)
 	// sockets that just closed on this CPU first: most resets are sent right after a CLOSE
 	// (an abortive close), and this costs less than the hash lookup it saves.
 	struct traffic_key *key = 0;
+	__u64 start_ns = 0;
+	__u16 local_port = 0;
+	__u8 after_close = 0;
 	__u32 zero = 0;
 	struct closed_sockets *closed = bpf_map_lookup_elem(&conn_traffic_closed, &zero);
 	if (closed) {
 		__u32 hash = sk->__sk_common.skc_hash;
 #pragma unroll
 		for (int i = 0; i < CLOSED_SLOTS; i++)
-			if (closed->slot[i].sk == (__u64)sk && closed->slot[i].hash == hash)
+			if (closed->slot[i].sk == (__u64)sk && closed->slot[i].hash == hash) {
 				key = &closed->slot[i].key;
+				start_ns = closed->slot[i].start_ns;
+				local_port = closed->slot[i].local_port;
+				after_close = 1;
+			}
 	}
 	if (!key) {
 		struct traffic_socket *t = traffic_of(sk);
 		if (!t)
 			return;
 		key = &t->key;
+		start_ns = t->start_ns;
+		local_port = t->local_port;
 	}
-	struct traffic_value *v = traffic_value(key);
+	struct traffic_value *v = 0;
+	if (count_conns && key->direction == DIRECTION_OUTGOING) {
+		struct conn_traffic *c = conn_entry(key, sk, start_ns, local_port, after_close);
+		if (c)
+			v = &c->totals;
+	}
+	if (!v)
+		v = traffic_value(key);
 	if (v)
 		__sync_fetch_and_add(&v->resets_sent, 1);
 }
