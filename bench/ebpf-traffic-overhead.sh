@@ -9,7 +9,9 @@
 # the kernel's own timing of every program (kernel.bpf_stats_enabled) summed per connection / MB,
 # then per program. The timing is per program, not per process: other work on the machine that
 # opens connections adds runs (a figure of more than 6 inet_sock_set_state runs per connection
-# says so). BEFORE=other.o adds a fourth mode, "before": that object with traffic on, in the
+# says so). Mode "conns" is traffic with --collector.conntrack's per-connection entries for
+# outgoing connections (count_conns; the exporter's reading and deleting of them at each scrape
+# is user-space work, not counted here). BEFORE=other.o adds a fifth mode, "before": that object with traffic on, in the
 # same run (e.g. the committed object of an earlier commit, for an A/B of a change).
 #
 # Usage (root): [BEFORE=old.o] bench/ebpf-traffic-overhead.sh [connects-per-run] [megabytes-per-run] [runs]
@@ -21,7 +23,7 @@ megabytes=${2:-2000}
 runs=${3:-7}
 object=${OBJECT:-src/ConnExporter/Kernel/Ebpf/bpf/conn_events.bpf.o}
 before=${BEFORE:-}
-modes="none connects traffic${before:+ before}"
+modes="none connects traffic conns${before:+ before}"
 work=$(mktemp -d)
 loader_pid=
 cleanup() {
@@ -116,7 +118,7 @@ int main(int argc, char **argv) {
   sigaddset(&term, SIGTERM);
   sigprocmask(SIG_BLOCK, &term, &waiting);
   signal(SIGTERM, stop);
-  int with_traffic = argv[2][0] == '1';
+  int with_traffic = argv[2][0] != '0', with_conns = argv[2][0] == '2';
   struct bpf_object *obj = bpf_object__open_file(argv[1], NULL);
   if (!obj) { fprintf(stderr, "open failed\n"); return 1; }
   /* As the exporter does: count_traffic in .rodata.config, the traffic programs not even loaded without it. */
@@ -125,6 +127,7 @@ int main(int argc, char **argv) {
   unsigned int *values = config ? bpf_map__initial_value(config, &size) : NULL;
   if (!values || size < 8) { fprintf(stderr, "no .rodata.config\n"); return 1; }
   values[1] = with_traffic;
+  if (size >= 12) values[2] = with_conns; /* count_conns: objects before it have 8 bytes */
   /* Every program but the connect counters' is a traffic program (as ConnEventsLayout.TrafficPrograms lists them). */
   struct bpf_program *p;
   bpf_object__for_each_program(p, obj)
@@ -156,13 +159,14 @@ gcc -O2 -o "$work/attach" "$work/attach.c" -lbpf
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 declare -A result kruns kns
-# mode: none | connects | traffic | before; workload: short | bulk
+# mode: none | connects | traffic | conns | before; workload: short | bulk
 measure() {
   local mode=$1 workload=$2 arg=$3 value
   if [ "$mode" != none ]; then
     local obj=$object traffic=1
     [ "$mode" = before ] && obj=$before
     [ "$mode" = connects ] && traffic=0
+    [ "$mode" = conns ] && traffic=2
     # Emptied here, not by the background job's redirection: that may run after the wait below
     # has looked, and found the previous run's "attached".
     : >"$work/attached"
