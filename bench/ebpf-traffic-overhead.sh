@@ -202,6 +202,14 @@ for workload in short bulk; do
       printf "%-5s %-8s median %d %s (%+d, %+.2f%% vs none)", w, mode, m, unit, m - base, (m - base) * 100 / base
       if (n > 0) printf "; programs: %.1f runs and %.0f kernel ns per %s", n / per, ns / per, (w == "short" ? "connection" : "MB")
       printf "\n  all: %s\n", all }'
+    # Paired with the connect counters' run of the same round (they alternate): drift between
+    # rounds cancels, which medians of each mode alone keep.
+    if [ "$mode" != none ] && [ "$mode" != connects ]; then
+      awk -v a="${result[$mode.$workload]}" -v b="${result[connects.$workload]}" -v unit="$unit" 'BEGIN {
+        n = split(a, x, " "); split(b, y, " "); for (i = 1; i <= n; i++) d[i] = x[i] - y[i]
+        for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (d[j] < d[i]) { t = d[i]; d[i] = d[j]; d[j] = t }
+        printf "  paired with connects, round by round: median %+d %s (min %+d, max %+d)\n", d[int((n + 1) / 2)], unit, d[1], d[n] }'
+    fi
     [ "$mode" = none ] || awk -v mode="$mode" -v w="$workload" -v per="$per" '$1 == mode && $2 == w { n[$3] += $4; ns[$3] += $5 }
       END { for (p in n) if (n[p]) printf "    %-26s %6.2f runs, %4.0f ns per run, %6.0f ns per %s\n", p, n[p] / per, ns[p] / n[p], ns[p] / per, (w == "short" ? "connection" : "MB") }' "$work/programs"
   done
