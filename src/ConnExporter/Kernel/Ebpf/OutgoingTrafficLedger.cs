@@ -29,7 +29,10 @@ internal sealed class OutgoingTrafficLedger
     private readonly CommNames _comms;
     private readonly Dictionary<ConnectionId, Connection> _connections = [];
     private readonly Dictionary<LabelSet, TrafficTotals> _sums = [];
-    private readonly List<(ConnectionId Id, byte[] Key, byte[] Value)> _entries = [];
+    // This read's entries, key and value back to back: one buffer for all reads, not two arrays per entry.
+    private byte[] _entries = new byte[64 * EntrySize];
+    private int _entryCount;
+    private const int EntrySize = ConnEventsLayout.ConnectionKeySize + ConnEventsLayout.ConnectionValueSize;
     private int _generation;
 
     public OutgoingTrafficLedger(BpfMap map, ConntrackDestinations conntrack, CommNames comms)
@@ -59,25 +62,30 @@ internal sealed class OutgoingTrafficLedger
     public IReadOnlyDictionary<LabelSet, TrafficTotals> Read()
     {
         _generation++;
-        _entries.Clear();
+        _entryCount = 0;
         bool unresolved = false;
         _map.ForEach((key, value) =>
         {
-            var id = new ConnectionId(HostOrder.ReadUInt64(key), HostOrder.ReadUInt64(key[8..]));
-            unresolved |= !_connections.ContainsKey(id);
-            _entries.Add((id, key.ToArray(), value.ToArray()));
+            unresolved |= !_connections.ContainsKey(Id(key));
+            if ((_entryCount + 1) * EntrySize > _entries.Length) Array.Resize(ref _entries, _entries.Length * 2);
+            var entry = _entries.AsSpan(_entryCount++ * EntrySize, EntrySize);
+            key.CopyTo(entry);
+            value[..ConnEventsLayout.ConnectionValueSize].CopyTo(entry[ConnEventsLayout.ConnectionKeySize..]);
         });
         // One dump for all the connections new in this read; none when there are none.
         bool tableRead = unresolved && _conntrack.Refresh();
 
-        foreach (var (id, key, value) in _entries)
+        for (int i = 0; i < _entryCount; i++)
         {
+            var key = _entries.AsSpan(i * EntrySize, ConnEventsLayout.ConnectionKeySize);
+            var value = _entries.AsSpan(i * EntrySize + ConnEventsLayout.ConnectionKeySize, ConnEventsLayout.ConnectionValueSize);
+            var id = Id(key);
             if (!_connections.TryGetValue(id, out var connection))
             {
                 _connections[id] = connection = new Connection(Labels(value, tableRead));
             }
             connection.Generation = _generation;
-            var totals = Totals(value.AsSpan(ConnEventsLayout.ConnectionTotals));
+            var totals = Totals(value[ConnEventsLayout.ConnectionTotals..]);
             var gained = Gained(totals, connection.Counted);
             connection.Counted = Max(totals, connection.Counted);
             if (gained != default) Add(ref connection.Labels, gained);
@@ -92,8 +100,10 @@ internal sealed class OutgoingTrafficLedger
                 connection.SeenClosed = true;
             }
         }
+        // A burst of connections must not keep its buffer (up to 8 MB) afterwards.
+        if (_entries.Length > (1 << 20) && _entryCount * EntrySize < _entries.Length / 8) _entries = new byte[_entries.Length / 4];
         // Entries gone without us (none should be: only this deletes) leave nothing to follow.
-        if (_connections.Count > _entries.Count)
+        if (_connections.Count > _entryCount)
         {
             foreach (var (id, c) in _connections)
                 if (c.Generation != _generation) _connections.Remove(id);
@@ -111,17 +121,19 @@ internal sealed class OutgoingTrafficLedger
         _sums[labels] = _sums.GetValueOrDefault(labels) + gained;
     }
 
-    private LabelSet Labels(byte[] value, bool tableRead)
+    private static ConnectionId Id(ReadOnlySpan<byte> key) => new(HostOrder.ReadUInt64(key), HostOrder.ReadUInt64(key[8..]));
+
+    private LabelSet Labels(ReadOnlySpan<byte> value, bool tableRead)
     {
-        var key = value.AsSpan(0, ConnEventsLayout.TrafficKeySize);
+        var key = value[..ConnEventsLayout.TrafficKeySize];
         bool v6 = HostOrder.ReadUInt16(key[ConnEventsLayout.TrafficKeyFamily..]) == ConnEventsLayout.AfInet6;
         var peer = Address(key.Slice(ConnEventsLayout.TrafficKeyPeer, 16), v6);
         ushort port = HostOrder.ReadUInt16(key[ConnEventsLayout.TrafficKeyPort..]);
         InetEndpoint? actual = null;
         if (tableRead)
         {
-            var local = new InetEndpoint(Address(value.AsSpan(ConnEventsLayout.ConnectionLocal, 16), v6),
-                HostOrder.ReadUInt16(value.AsSpan(ConnEventsLayout.ConnectionLocalPort)));
+            var local = new InetEndpoint(Address(value.Slice(ConnEventsLayout.ConnectionLocal, 16), v6),
+                HostOrder.ReadUInt16(value[ConnEventsLayout.ConnectionLocalPort..]));
             var tuple = new ConntrackTuple(ConntrackTuple.IpProtoTcp, local, new InetEndpoint(peer, port));
             if (_conntrack.TryGetActual(tuple, out var real)) actual = real;
         }
