@@ -591,32 +591,54 @@ struct {
 	__type(value, struct conn_traffic);
 } conn_scratch_conn SEC(".maps");
 
-static __always_inline struct conn_traffic *conn_entry(const struct traffic_key *key, const struct sock *sk, __u64 start_ns,
-							 __u16 local_port, __u8 closed)
+// Adds to an outgoing connection's entry, or creates it holding the counts (one map operation
+// for a connection counted once, at its close); closed marks the entry final, after the adds.
+// 0 when the map is full: the caller counts in conn_traffic instead.
+static __always_inline int conn_add(const struct traffic_key *key, const struct sock *sk, __u64 start_ns,
+				    __u16 local_port, const struct traffic_value *add, __u8 closed)
 {
 	struct conn_id id = { .sk = (__u64)sk, .start_ns = start_ns };
 	struct conn_traffic *c = bpf_map_lookup_elem(&conn_traffic_conns, &id);
-	if (c)
-		return c;
-	__u32 zero = 0;
-	struct conn_traffic *fresh = bpf_map_lookup_elem(&conn_scratch_conn, &zero);
-	if (!fresh)
-		return 0;
-	__builtin_memset(fresh, 0, sizeof(*fresh));
-	__builtin_memcpy(&fresh->key, key, sizeof(fresh->key));
-	if (key->family == AF_INET6_BPF) {
-		__builtin_memcpy(fresh->local, sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
-	} else {
-		__u32 saddr = sk->__sk_common.skc_rcv_saddr;
-		__builtin_memcpy(fresh->local, &saddr, 4);
+	if (!c) {
+		__u32 zero = 0;
+		struct conn_traffic *fresh = bpf_map_lookup_elem(&conn_scratch_conn, &zero);
+		if (!fresh)
+			return 0;
+		__builtin_memset(fresh, 0, sizeof(*fresh));
+		__builtin_memcpy(&fresh->key, key, sizeof(fresh->key));
+		__builtin_memcpy(&fresh->totals, add, sizeof(fresh->totals));
+		if (key->family == AF_INET6_BPF) {
+			__builtin_memcpy(fresh->local, sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
+		} else {
+			__u32 saddr = sk->__sk_common.skc_rcv_saddr;
+			__builtin_memcpy(fresh->local, &saddr, 4);
+		}
+		fresh->local_port = local_port;
+		fresh->closed = closed;
+		if (bpf_map_update_elem(&conn_traffic_conns, &id, fresh, BPF_NOEXIST) == 0)
+			return 1;
+		// Another CPU created it meanwhile, or the map is full.
+		c = bpf_map_lookup_elem(&conn_traffic_conns, &id);
+		if (!c) {
+			count(COUNTER_CONNS_FULL);
+			return 0;
+		}
 	}
-	fresh->local_port = local_port;
-	fresh->closed = closed;
-	bpf_map_update_elem(&conn_traffic_conns, &id, fresh, BPF_NOEXIST);
-	c = bpf_map_lookup_elem(&conn_traffic_conns, &id);
-	if (!c)
-		count(COUNTER_CONNS_FULL);
-	return c;
+	if (add->sent_bytes)
+		__sync_fetch_and_add(&c->totals.sent_bytes, add->sent_bytes);
+	if (add->received_bytes)
+		__sync_fetch_and_add(&c->totals.received_bytes, add->received_bytes);
+	if (add->retransmits)
+		__sync_fetch_and_add(&c->totals.retransmits, add->retransmits);
+	if (add->resets_sent)
+		__sync_fetch_and_add(&c->totals.resets_sent, add->resets_sent);
+	if (add->resets_received)
+		__sync_fetch_and_add(&c->totals.resets_received, add->resets_received);
+	// After the adds (atomic, so ordered before it): user space that sees closed reads the
+	// final totals at its next read at the latest.
+	if (closed)
+		c->closed = 1;
+	return 1;
 }
 
 // Moves *counted up to now and returns by how much; 0 when another CPU got there first (it
@@ -671,23 +693,25 @@ static __always_inline void flush(struct traffic_socket *t, const struct sock *s
 	__u64 received = advance(&t->received, payload_received(sk, tp));
 	__u64 retransmits = advance(&t->retrans, tp->total_retrans);
 	__u8 reset = final && t->reset_received;
-	struct conn_traffic *c = 0;
 	if (count_conns && t->key.direction == DIRECTION_OUTGOING) {
 		if (!sent && !received && !retransmits && !reset) {
 			// Nothing new, but user space must learn that the entry is final.
 			if (final) {
 				struct conn_id id = { .sk = (__u64)sk, .start_ns = t->start_ns };
-				c = bpf_map_lookup_elem(&conn_traffic_conns, &id);
+				struct conn_traffic *c = bpf_map_lookup_elem(&conn_traffic_conns, &id);
 				if (c)
 					c->closed = 1;
 			}
 			return;
 		}
-		c = conn_entry(&t->key, sk, t->start_ns, t->local_port, 0);
+		struct traffic_value add = { .sent_bytes = sent, .received_bytes = received, .retransmits = retransmits,
+					     .resets_received = reset };
+		if (conn_add(&t->key, sk, t->start_ns, t->local_port, &add, final))
+			return;
 	} else if (!sent && !received && !retransmits && !reset) {
 		return;
 	}
-	struct traffic_value *v = c ? &c->totals : traffic_value(&t->key);
+	struct traffic_value *v = traffic_value(&t->key);
 	if (!v)
 		return;
 	if (sent)
@@ -698,10 +722,6 @@ static __always_inline void flush(struct traffic_socket *t, const struct sock *s
 		__sync_fetch_and_add(&v->retransmits, retransmits);
 	if (reset)
 		__sync_fetch_and_add(&v->resets_received, 1);
-	// After the adds (atomic, so ordered before it): user space that sees closed reads the
-	// final totals at its next read at the latest.
-	if (c && final)
-		c->closed = 1;
 }
 
 static __always_inline struct traffic_socket *traffic_of(const struct sock *sk)
@@ -975,14 +995,12 @@ static __always_inline void count_sent_reset(const struct sock *sk)
 		start_ns = t->start_ns;
 		local_port = t->local_port;
 	}
-	struct traffic_value *v = 0;
 	if (count_conns && key->direction == DIRECTION_OUTGOING) {
-		struct conn_traffic *c = conn_entry(key, sk, start_ns, local_port, after_close);
-		if (c)
-			v = &c->totals;
+		struct traffic_value add = { .resets_sent = 1 };
+		if (conn_add(key, sk, start_ns, local_port, &add, after_close))
+			return;
 	}
-	if (!v)
-		v = traffic_value(key);
+	struct traffic_value *v = traffic_value(key);
 	if (v)
 		__sync_fetch_and_add(&v->resets_sent, 1);
 }
