@@ -202,21 +202,11 @@ internal static class WebConfigParser
         var map = Mapping(node, "rate_limit");
         if (map is null) return new RateLimitConfig(0, TimeSpan.Zero);
         CheckKeys(map, RateKeys, "rate_limit");
-        int burst = 0;
-        var interval = TimeSpan.Zero;
-        if (Child(map, "burst") is { } burstNode)
-        {
-            var text = Scalar(burstNode, "rate_limit.burst");
-            if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out burst))
-                throw At(burstNode, $"rate_limit.burst: cannot unmarshal {text} into an integer");
-        }
-        if (Child(map, "interval") is { } intervalNode)
-        {
-            var text = Scalar(intervalNode, "rate_limit.interval");
-            if (text.Length > 0 && !GoDuration.TryParse(text, out interval))
-                throw At(intervalNode, $"rate_limit.interval: time: invalid duration \"{text}\"");
-        }
-        return new RateLimitConfig(burst, interval);
+        // As exporter-toolkit reads them: any integer, any duration, an empty one is none (an
+        // interval of 0 or less turns the limit off: RateLimitConfig.IsEnabled).
+        return new RateLimitConfig(
+            Integer(map, "rate_limit", "burst", 0, int.MinValue, int.MaxValue),
+            Duration(map, "rate_limit", "interval", TimeSpan.Zero, emptyIsZero: true, negativeAllowed: true));
     }
 
     private static AuthThrottleConfig ParseAuthThrottle(YamlNode node)
@@ -227,14 +217,14 @@ internal static class WebConfigParser
         CheckKeys(map, ThrottleKeys, "auth_throttle");
         config = config with
         {
-            Failures = Integer(map, "failures", config.Failures, 0, int.MaxValue),
-            MaxAddresses = Integer(map, "max_addresses", config.MaxAddresses, 1, AuthThrottleConfig.MaxMaxAddresses),
+            Failures = Integer(map, "auth_throttle", "failures", config.Failures, 0, int.MaxValue),
+            MaxAddresses = Integer(map, "auth_throttle", "max_addresses", config.MaxAddresses, 1, AuthThrottleConfig.MaxMaxAddresses),
             // More than the cores would let guessing take them all: clamped, not refused, so one
             // file serves machines of every size.
-            BcryptConcurrency = Math.Min(Environment.ProcessorCount, Integer(map, "bcrypt_concurrency", config.BcryptConcurrency, 1, int.MaxValue)),
-            Window = Duration(map, "window", config.Window),
-            MaxBlock = Duration(map, "max_block", config.MaxBlock),
-            BlockedDelay = Duration(map, "blocked_delay", config.BlockedDelay),
+            BcryptConcurrency = Math.Min(Environment.ProcessorCount, Integer(map, "auth_throttle", "bcrypt_concurrency", config.BcryptConcurrency, 1, int.MaxValue)),
+            Window = Duration(map, "auth_throttle", "window", config.Window),
+            MaxBlock = Duration(map, "auth_throttle", "max_block", config.MaxBlock),
+            BlockedDelay = Duration(map, "auth_throttle", "blocked_delay", config.BlockedDelay),
         };
         if (config.BlockedDelay > AuthThrottleConfig.MaxBlockedDelay)
             throw At(map, "auth_throttle.blocked_delay is longer than 10s: clients would time out instead of reading the 429");
@@ -245,24 +235,28 @@ internal static class WebConfigParser
         return config;
     }
 
-    private static int Integer(YamlMappingNode map, string key, int fallback, int min, int max)
+    /// <summary><paramref name="section"/>.<paramref name="key"/> as an integer in [min, max]; fallback when absent.</summary>
+    private static int Integer(YamlMappingNode map, string section, string key, int fallback, int min, int max)
     {
         if (Child(map, key) is not { } node) return fallback;
-        var text = Scalar(node, $"auth_throttle.{key}");
+        var text = Scalar(node, $"{section}.{key}");
         if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value))
-            throw At(node, $"auth_throttle.{key}: cannot unmarshal {text} into an integer");
+            throw At(node, $"{section}.{key}: cannot unmarshal {text} into an integer");
         if (value < min || value > max)
-            throw At(node, max == int.MaxValue ? $"auth_throttle.{key}: {value} is below {min}" : $"auth_throttle.{key}: {value} is not between {min} and {max}");
+            throw At(node, max == int.MaxValue ? $"{section}.{key}: {value} is below {min}" : $"{section}.{key}: {value} is not between {min} and {max}");
         return value;
     }
 
-    private static TimeSpan Duration(YamlMappingNode map, string key, TimeSpan fallback)
+    /// <summary><paramref name="section"/>.<paramref name="key"/> as a Go duration ("1m30s"); fallback when absent.</summary>
+    private static TimeSpan Duration(YamlMappingNode map, string section, string key, TimeSpan fallback,
+        bool emptyIsZero = false, bool negativeAllowed = false)
     {
         if (Child(map, key) is not { } node) return fallback;
-        var text = Scalar(node, $"auth_throttle.{key}");
+        var text = Scalar(node, $"{section}.{key}");
+        if (emptyIsZero && text.Length == 0) return TimeSpan.Zero;
         if (!GoDuration.TryParse(text, out var value))
-            throw At(node, $"auth_throttle.{key}: time: invalid duration \"{text}\"");
-        if (value < TimeSpan.Zero) throw At(node, $"auth_throttle.{key}: {text} is negative");
+            throw At(node, $"{section}.{key}: time: invalid duration \"{text}\"");
+        if (value < TimeSpan.Zero && !negativeAllowed) throw At(node, $"{section}.{key}: {text} is negative");
         return value;
     }
 
