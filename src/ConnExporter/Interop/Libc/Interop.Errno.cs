@@ -15,6 +15,7 @@ internal static partial class Interop
         ENFILE = 23,
         EMFILE = 24,
         ENOTDIR = 20,
+        ENOSPC = 28,
         ENAMETOOLONG = 36,
         ENOBUFS = 105,
         EPROTONOSUPPORT = 93,
