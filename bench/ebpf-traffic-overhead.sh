@@ -14,7 +14,8 @@
 # is user-space work, not counted here). BEFORE=other.o adds a fifth mode, "before": that object with traffic on, in the
 # same run (e.g. the committed object of an earlier commit, for an A/B of a change).
 #
-# Usage (root): [BEFORE=old.o] bench/ebpf-traffic-overhead.sh [connects-per-run] [megabytes-per-run] [runs]
+# MODES="connects traffic" runs only those (connects must be among them for the paired figures).
+# Usage (root): [BEFORE=old.o] [MODES=...] bench/ebpf-traffic-overhead.sh [connects-per-run] [megabytes-per-run] [runs]
 # Needs: gcc, libbpf-dev (scripts/prereqs.d/50-ebpf.sh), kernel BTF, Linux 6.11+ (tracepoints).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +24,7 @@ megabytes=${2:-2000}
 runs=${3:-7}
 object=${OBJECT:-src/ConnExporter/Kernel/Ebpf/bpf/conn_events.bpf.o}
 before=${BEFORE:-}
-modes="none connects traffic conns${before:+ before}"
+modes=${MODES:-"none connects traffic conns${before:+ before}"}
 work=$(mktemp -d)
 loader_pid=
 cleanup() {
@@ -197,9 +198,13 @@ measure() {
 }
 
 "$work/load" short 2000 >/dev/null # warm up
+# Each round starts one mode later than the last, so no mode always runs right after another
+# (a cache or allocator state one leaves behind, drift within a round).
+read -ra order <<<"$modes"
 for ((r = 0; r < runs; r++)); do
-  for mode in $modes; do measure "$mode" short "$connects"; done
-  for mode in $modes; do measure "$mode" bulk "$megabytes"; done
+  rotated=("${order[@]:r % ${#order[@]}}" "${order[@]:0:r % ${#order[@]}}")
+  for mode in "${rotated[@]}"; do measure "$mode" short "$connects"; done
+  for mode in "${rotated[@]}"; do measure "$mode" bulk "$megabytes"; done
 done
 echo "kernel: $(uname -r), cpus: $(nproc), load: $(cut -d' ' -f1-3 /proc/loadavg), runs: $runs, connects per run: $connects, MB per bulk run: $megabytes"
 for workload in short shortcpu bulk; do
@@ -208,7 +213,7 @@ for workload in short shortcpu bulk; do
     shortcpu) unit="CPU ns per connection" ;;
     *) unit="CPU ns per MB" ;;
   esac
-  base=$(echo ${result[none.$workload]} | tr ' ' '\n' | median)
+  base=$(echo ${result[none.$workload]:-${result[connects.$workload]}} | tr ' ' '\n' | median)
   for mode in $modes; do
     m=$(echo ${result[$mode.$workload]} | tr ' ' '\n' | median)
     per=$([ $workload = bulk ] && echo $((megabytes * runs)) || echo $((connects * runs)))
