@@ -48,8 +48,9 @@ public static class ConnectionsJsonWriter
         Put(output, first == connections.Count ? "]"u8 : "\n]"u8);
     }
 
-    /// <summary>Lines per block on the second thread: about 250 KiB of JSON.</summary>
-    private const int BlockRows = 512;
+    /// <summary>Lines per block on the second thread: about <see cref="RowBlocks.BlockBytes"/> of
+    /// JSON (a line with tcp_info is ~520 bytes).</summary>
+    private const int BlockRows = 120;
 
     private static void WriteLines(BufferedUtf8Output into, IReadOnlyList<Connection> connections, ConnectionFilter? filter,
         int first, int start, int end)

@@ -58,8 +58,9 @@ public static class ConnectionsTableWriter
         RowBlocks.Write(output, connections.Count, BlockRows, (into, start, end) => WriteRows(into, connections, filter, widths, start, end));
     }
 
-    /// <summary>Rows per block on the second thread: about 250 KiB of text.</summary>
-    private const int BlockRows = 2048;
+    /// <summary>Rows per block on the second thread: about <see cref="RowBlocks.BlockBytes"/> of
+    /// text (a row without owners is ~110 bytes).</summary>
+    private const int BlockRows = 512;
 
     private static void Measure(IReadOnlyList<Connection> connections, ConnectionFilter filter, int[] widths, int start, int end)
     {

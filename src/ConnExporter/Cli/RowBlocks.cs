@@ -7,7 +7,8 @@ namespace ConnExporter.Cli;
 /// cut into blocks: the calling thread formats the even blocks straight into the output, a
 /// second thread the odd ones into two buffers of its own, which the calling thread copies out
 /// in turn. The second thread is at most two blocks ahead, so the memory this takes is two
-/// blocks' text whatever the row count, and the bytes are those one thread would write.
+/// blocks' text (a few hundred KiB) whatever the row count, and the bytes are those one thread
+/// would write.
 /// </summary>
 /// <remarks>For the one-shot command on a machine with a core to spare: at 10k sockets and more,
 /// formatting is a fifth of the command's time (bench/RESULTS.md). Below <see cref="MinimumRows"/>
@@ -91,6 +92,13 @@ internal static class RowBlocks
 
     private const int StackSize = 256 * 1024;
 
+    /// <summary>What callers size a block for: their block rows times a typical row's bytes come to
+    /// about 64 KiB, the output's own buffer. Smaller blocks cost more handovers (a few µs each),
+    /// larger ones more memory (two blocks are held).</summary>
+    public const int BlockBytes = 64 * 1024;
+
+    private const int BlockCapacity = 2 * BlockBytes;
+
     /// <summary>Set by a test on its own thread: everything of that thread's listings runs on it
     /// alone, the bytes to compare the two-thread path's with.</summary>
     [ThreadStatic]
@@ -101,7 +109,9 @@ internal static class RowBlocks
     /// <summary>The second thread's side: two buffers handed back and forth, in block order.</summary>
     private sealed class Pipeline(int count, int blockRows, int blocks, Format format) : IDisposable
     {
-        private readonly MemoryStream[] _text = [new(), new()];
+        // Sized for a block of the size callers pick (about 64 KiB of text), so that the usual block
+        // never grows them: a stream doubling up to a few hundred KiB leaves that much garbage behind.
+        private readonly MemoryStream[] _text = [new(BlockCapacity), new(BlockCapacity)];
         private BufferedUtf8Output[]? _writers;
         private readonly SemaphoreSlim _filled = new(0);
         private readonly SemaphoreSlim _free = new(2);
