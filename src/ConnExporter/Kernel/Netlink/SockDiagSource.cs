@@ -39,7 +39,9 @@ public sealed class SockDiagSource : ISocketSource
     /// dumps the other kinds, each parsed as its batches arrive. Each family is then a walk of
     /// the socket hash of its own (more CPU in all than the one legacy dump of both TCP families),
     /// but the two walks and their copying overlap on two cores: the one-shot command takes it
-    /// when no owners' walk needs the other core (bench/RESULTS.md).</param>
+    /// when no owners' walk needs the other core. Measured on a 2-core VM: the kernel's part of a
+    /// dump of 10k sockets 10.2 ms as one legacy dump, 8.4 ms as two concurrent ones (16.4 one after
+    /// the other); the whole command at 40k sockets 65 to 50 ms.</param>
     public SockDiagSource(bool tcpInfo = true, bool listeningOnly = false, bool concurrentFamilies = false)
     {
         _concurrentFamilies = concurrentFamilies;
