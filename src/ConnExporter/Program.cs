@@ -22,7 +22,9 @@ try
     flags.Parse(rest);
     if (flags.Positional.Count > 0)
         throw new CommandLineException($"unexpected argument '{flags.Positional[0]}', try --help");
-    return connections ? ConnectionsCommand.Run(flags, Console.OpenStandardOutput()) : await ExporterCommand.RunAsync(flags);
+    if (!connections) return await ExporterCommand.RunAsync(flags);
+    OutputPipe.Widen(1);
+    return ConnectionsCommand.Run(flags, Console.OpenStandardOutput());
 }
 catch (CommandLineException e)
 {

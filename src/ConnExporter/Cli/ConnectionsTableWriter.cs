@@ -31,19 +31,18 @@ public static class ConnectionsTableWriter
     }
 
     /// <summary>Writes the selected connections into <paramref name="output"/> (not flushed).</summary>
+    /// <remarks>Many rows are measured and formatted on two threads (<see cref="RowBlocks"/>):
+    /// the same bytes.</remarks>
     public static void Write(BufferedUtf8Output output, IReadOnlyList<Connection> connections, ConnectionFilter filter)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(connections);
         ArgumentNullException.ThrowIfNull(filter);
-        Span<int> widths = stackalloc int[Columns];
-        for (int i = 0; i < Columns; i++) widths[i] = Header[i].Length;
-        Span<byte> endpoint = stackalloc byte[MaxEndpointLength];
-        for (int i = 0; i < connections.Count; i++)
-        {
-            var c = connections[i];
-            if (filter.Matches(c)) Measure(c, widths, endpoint);
-        }
+        int[][] halves = [new int[Columns], new int[Columns]];
+        int measured = RowBlocks.ForHalves(connections.Count, (half, start, end) => Measure(connections, filter, halves[half], start, end));
+        var widths = halves[0];
+        for (int h = 1; h < measured; h++)
+            for (int i = 0; i < Columns; i++) widths[i] = Math.Max(widths[i], halves[h][i]);
 
         for (int i = 0; i < Columns; i++)
         {
@@ -56,7 +55,29 @@ public static class ConnectionsTableWriter
             output.WriteSpaces(widths[i] - Header[i].Length + 1);
         }
         output.WriteByte((byte)'\n');
-        for (int i = 0; i < connections.Count; i++)
+        RowBlocks.Write(output, connections.Count, BlockRows, (into, start, end) => WriteRows(into, connections, filter, widths, start, end));
+    }
+
+    /// <summary>Rows per block on the second thread: about <see cref="RowBlocks.BlockBytes"/> of
+    /// text (a row without owners is ~110 bytes).</summary>
+    private const int BlockRows = 512;
+
+    private static void Measure(IReadOnlyList<Connection> connections, ConnectionFilter filter, int[] widths, int start, int end)
+    {
+        for (int i = 0; i < Columns; i++) widths[i] = Header[i].Length;
+        Span<byte> endpoint = stackalloc byte[MaxEndpointLength];
+        for (int i = start; i < end; i++)
+        {
+            var c = connections[i];
+            if (filter.Matches(c)) Measure(c, widths, endpoint);
+        }
+    }
+
+    private static void WriteRows(BufferedUtf8Output output, IReadOnlyList<Connection> connections, ConnectionFilter filter,
+        int[] widths, int start, int end)
+    {
+        Span<byte> endpoint = stackalloc byte[MaxEndpointLength];
+        for (int i = start; i < end; i++)
         {
             var c = connections[i];
             if (filter.Matches(c)) WriteRow(output, c, widths, endpoint);

@@ -62,7 +62,8 @@ public sealed class InventoryCollector : IDisposable
         _options = options;
         _logger = logger;
         _procNet = Path.Combine(options.ProcfsRoot, "net");
-        _source = source ?? (options.Source == SocketSources.Procfs ? CreateProcfsSource() : new SockDiagSource(options.TcpInfo, options.ListeningOnly));
+        _source = source ?? (options.Source == SocketSources.Procfs ? CreateProcfsSource()
+            : new SockDiagSource(options.TcpInfo, options.ListeningOnly, concurrentFamilies: DumpsConcurrently(options)));
         _owners = options.ResolveOwners ? new ProcessResolver(options.ProcfsRoot, logger) : null;
         _containers = new ContainerDirectory(options.Rootfs);
         if (options.Conntrack) _conntrack = new ConntrackDestinations(logger);
@@ -79,6 +80,15 @@ public sealed class InventoryCollector : IDisposable
             _pollInterfaces = !_watchingInterfaces;
         }
     }
+
+    /// <summary>
+    /// Whether the host's dump runs its families on two threads: for a single collection (the
+    /// command, where the wall time is what a user waits for) with a core free for it. A
+    /// daemon's scrapes keep the one legacy dump, the least CPU per collection; the first walk
+    /// of /proc/&lt;pid&gt;/fd already takes a second core beside the dump when owners are resolved.
+    /// </summary>
+    private static bool DumpsConcurrently(InventoryOptions options) =>
+        options.SingleCollection && !options.ListeningOnly && Environment.ProcessorCount > (options.ResolveOwners ? 2 : 1);
 
     /// <summary>The source in use; changes from netlink to procfs if netlink is refused.</summary>
     public string SourceName => _source.Name;

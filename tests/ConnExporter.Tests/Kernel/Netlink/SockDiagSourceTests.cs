@@ -315,4 +315,40 @@ public class SockDiagSourceTests
         Assert.Contains(both, r => r.Family == IpFamily.IPv4);
         Assert.Contains(both, r => r.Family == IpFamily.IPv6);
     }
+
+    [RootFact]
+    public void Concurrent_family_dumps_read_what_one_dump_after_another_reads_in_the_same_order()
+    {
+        using var ns = new TestNamespace();
+        var (concurrent, concurrentTcp, sequential, sequentialTcp, result) = ns.RunInside(() =>
+        {
+            using var v4 = new ConnectedPair(IPAddress.Loopback);
+            using var v6 = new ConnectedPair(IPAddress.IPv6Loopback);
+            using var udp4 = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            udp4.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            using var udp6 = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp);
+            udp6.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
+
+            // The second thread is not in this namespace: only the sockets opened here decide
+            // which namespace it dumps, so anything of the host's would show up below.
+            var sink = new List<SocketRecord>();
+            var tcp = new List<TcpHealth?>();
+            var read = new SockDiagSource(concurrentFamilies: true).Read(SocketKinds.All, sink, tcp);
+            var one = new SockDiagSource();
+            var each = new List<SocketRecord>();
+            var eachTcp = new List<TcpHealth?>();
+            foreach (var kind in (SocketKinds[])[SocketKinds.Tcp4, SocketKinds.Tcp6, SocketKinds.Udp4, SocketKinds.Udp6])
+                one.Read(kind, each, eachTcp);
+            return (sink, tcp, each, eachTcp, read);
+        });
+
+        Assert.Equal(SourceReadResult.Clean, result);
+        Assert.Equal(8, concurrent.Count); // per family: a listener, both ends of a connection, a UDP socket
+        Assert.Equal(sequential.Select(r => (r.Cookie, r.Protocol, r.Family, r.State, r.Local, r.Remote)),
+            concurrent.Select(r => (r.Cookie, r.Protocol, r.Family, r.State, r.Local, r.Remote)));
+        Assert.Equal(concurrent.Count, concurrentTcp.Count);
+        Assert.Equal(sequentialTcp.Select(t => t.HasValue), concurrentTcp.Select(t => t.HasValue));
+        Assert.All(concurrent.Zip(concurrentTcp).Where(p => p.First.Protocol == SocketProtocol.Tcp), p => Assert.NotNull(p.Second));
+        Assert.All(concurrent.Zip(concurrentTcp).Where(p => p.First.Protocol == SocketProtocol.Udp), p => Assert.Null(p.Second));
+    }
 }
