@@ -34,7 +34,8 @@ public class ConnectionsViewsTests
         C(SocketProtocol.Udp, SocketState.Established, "10.0.0.1", 5000, "10.0.0.2", 53, "eth0", Direction.Outgoing, [Curl], container: Web),
     ];
 
-    private static string Render(Action<BufferedUtf8Output> write)
+    /// <summary>What <paramref name="write"/> writes through a small output buffer (many hand-overs).</summary>
+    internal static string Render(Action<BufferedUtf8Output> write)
     {
         using var stream = new MemoryStream();
         var o = new BufferedUtf8Output(stream, 256);

@@ -127,14 +127,7 @@ public class RowBlocksTests
         return list;
     }
 
-    private static string Render(Action<BufferedUtf8Output> write)
-    {
-        using var stream = new MemoryStream();
-        var o = new BufferedUtf8Output(stream, 256);
-        write(o);
-        o.Flush();
-        return Encoding.UTF8.GetString(stream.ToArray());
-    }
+    private static string Render(Action<BufferedUtf8Output> write) => ConnectionsViewsTests.Render(write);
 
     /// <summary>Accepts <c>after</c> bytes, then fails every write as a pipe without a reader does.</summary>
     private sealed class FailingStream(int after) : MemoryStream

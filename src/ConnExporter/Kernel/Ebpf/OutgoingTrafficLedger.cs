@@ -55,9 +55,6 @@ internal sealed class OutgoingTrafficLedger
         public int Generation;
     }
 
-    /// <summary>The conntrack read of the last <see cref="Read"/> that needed one.</summary>
-    public ConntrackRead LastConntrackRead => _conntrack.LastRead;
-
     /// <summary>Adds what the kernel's entries gained since the last read and returns the sums.</summary>
     public IReadOnlyDictionary<LabelSet, TrafficTotals> Read()
     {

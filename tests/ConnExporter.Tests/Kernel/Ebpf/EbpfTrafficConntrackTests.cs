@@ -114,17 +114,25 @@ public sealed class EbpfTrafficConntrackTests
 
         var seen = new List<TrafficTotals>();
         using var stop = new CancellationTokenSource();
-        var reader = Task.Run(() => dnat.Ns.RunInside(() =>
+        using var reading = new ManualResetEventSlim();
+        // A thread of its own, reading before the connections start: a pool thread may start late
+        // on a busy test host, after every connection closed.
+        var reader = new Thread(() => dnat.Ns.RunInside(() =>
         {
             while (!stop.IsCancellationRequested)
+            {
                 seen.Add(Of(collector.Read(), dnat.Client, Direction.Outgoing));
+                reading.Set();
+            }
             return 0;
         }));
+        reader.Start();
+        Assert.True(reading.Wait(TimeSpan.FromSeconds(20)), "the reader never read");
         var run = dnat.Scenario("transfer", N, M, Count, 5);
         ulong clientRetrans = run.GetProperty("client_retrans").GetUInt64();
         var final = dnat.Until(collector, c => Of(c, dnat.Client, Direction.Outgoing).ReceivedBytes >= (ulong)(Count * M));
         stop.Cancel();
-        reader.Wait();
+        reader.Join();
 
         var mine = final.Traffic.Where(t => t.Process == dnat.Client).ToList();
         Assert.All(mine, t => Assert.Equal(actual, t.Actual));

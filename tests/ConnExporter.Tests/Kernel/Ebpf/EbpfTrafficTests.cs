@@ -102,20 +102,26 @@ public sealed class EbpfTrafficTests
 
         var seen = new List<(TrafficTotals Client, TrafficTotals Server)>();
         using var stop = new CancellationTokenSource();
-        var reader = Task.Run(() =>
+        using var reading = new ManualResetEventSlim();
+        // A thread of its own, reading before the connections start: a pool thread may start late
+        // on a busy test host, after every connection closed.
+        var reader = new Thread(() =>
         {
             while (!stop.IsCancellationRequested)
             {
                 var c = collector.Read();
                 seen.Add((Of(c, client, Direction.Outgoing, port), Of(c, server, Direction.Incoming, port)));
+                reading.Set();
             }
         });
+        reader.Start();
+        Assert.True(reading.Wait(TimeSpan.FromSeconds(20)), "the reader never read");
         var run = Scenario(ns, "transfer", client, server, port, N, M, Count, 5);
         ulong clientRetrans = run.GetProperty("client_retrans").GetUInt64(), serverRetrans = run.GetProperty("server_retrans").GetUInt64();
         var final = Until(collector, c => Of(c, client, Direction.Outgoing, port).ReceivedBytes >= (ulong)(Count * M)
             && Of(c, server, Direction.Incoming, port).ReceivedBytes >= (ulong)(Count * N));
         stop.Cancel();
-        reader.Wait();
+        reader.Join();
 
         Assert.Equal(new TrafficTotals((ulong)(Count * N), (ulong)(Count * M), clientRetrans, 0, 0), Of(final, client, Direction.Outgoing, port));
         Assert.Equal(new TrafficTotals((ulong)(Count * M), (ulong)(Count * N), serverRetrans, 0, 0), Of(final, server, Direction.Incoming, port));

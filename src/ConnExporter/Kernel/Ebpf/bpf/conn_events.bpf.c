@@ -554,6 +554,21 @@ static __always_inline struct traffic_value *traffic_value(const struct traffic_
 	return v;
 }
 
+// Adds each non-zero count of *add to *v (atomic: other CPUs add to the same label set).
+static __always_inline void add_totals(struct traffic_value *v, const struct traffic_value *add)
+{
+	if (add->sent_bytes)
+		__sync_fetch_and_add(&v->sent_bytes, add->sent_bytes);
+	if (add->received_bytes)
+		__sync_fetch_and_add(&v->received_bytes, add->received_bytes);
+	if (add->retransmits)
+		__sync_fetch_and_add(&v->retransmits, add->retransmits);
+	if (add->resets_sent)
+		__sync_fetch_and_add(&v->resets_sent, add->resets_sent);
+	if (add->resets_received)
+		__sync_fetch_and_add(&v->resets_received, add->resets_received);
+}
+
 // With count_conns, an outgoing connection counts here instead of in conn_traffic, from its
 // first count on: user space sums the entries under the label set plus the real destination it
 // finds in the conntrack table for the 4-tuple, and deletes an entry at its first read after
@@ -624,16 +639,7 @@ static __always_inline int conn_add(const struct traffic_key *key, const struct 
 			return 0;
 		}
 	}
-	if (add->sent_bytes)
-		__sync_fetch_and_add(&c->totals.sent_bytes, add->sent_bytes);
-	if (add->received_bytes)
-		__sync_fetch_and_add(&c->totals.received_bytes, add->received_bytes);
-	if (add->retransmits)
-		__sync_fetch_and_add(&c->totals.retransmits, add->retransmits);
-	if (add->resets_sent)
-		__sync_fetch_and_add(&c->totals.resets_sent, add->resets_sent);
-	if (add->resets_received)
-		__sync_fetch_and_add(&c->totals.resets_received, add->resets_received);
+	add_totals(&c->totals, add);
 	// After the adds (atomic, so ordered before it): user space that sees closed reads the
 	// final totals at its next read at the latest.
 	if (closed)
@@ -693,35 +699,24 @@ static __always_inline void flush(struct traffic_socket *t, const struct sock *s
 	__u64 received = advance(&t->received, payload_received(sk, tp));
 	__u64 retransmits = advance(&t->retrans, tp->total_retrans);
 	__u8 reset = final && t->reset_received;
-	if (count_conns && t->key.direction == DIRECTION_OUTGOING) {
-		if (!sent && !received && !retransmits && !reset) {
-			// Nothing new, but user space must learn that the entry is final.
-			if (final) {
-				struct conn_id id = { .sk = (__u64)sk, .start_ns = t->start_ns };
-				struct conn_traffic *c = bpf_map_lookup_elem(&conn_traffic_conns, &id);
-				if (c)
-					c->closed = 1;
-			}
-			return;
+	int own_entry = count_conns && t->key.direction == DIRECTION_OUTGOING;
+	if (!sent && !received && !retransmits && !reset) {
+		// Nothing new; but a connection counted on its own must tell user space its entry is final.
+		if (own_entry && final) {
+			struct conn_id id = { .sk = (__u64)sk, .start_ns = t->start_ns };
+			struct conn_traffic *c = bpf_map_lookup_elem(&conn_traffic_conns, &id);
+			if (c)
+				c->closed = 1;
 		}
-		struct traffic_value add = { .sent_bytes = sent, .received_bytes = received, .retransmits = retransmits,
-					     .resets_received = reset };
-		if (conn_add(&t->key, sk, t->start_ns, t->local_port, &add, final))
-			return;
-	} else if (!sent && !received && !retransmits && !reset) {
 		return;
 	}
-	struct traffic_value *v = traffic_value(&t->key);
-	if (!v)
+	struct traffic_value add = { .sent_bytes = sent, .received_bytes = received, .retransmits = retransmits,
+				     .resets_received = reset };
+	if (own_entry && conn_add(&t->key, sk, t->start_ns, t->local_port, &add, final))
 		return;
-	if (sent)
-		__sync_fetch_and_add(&v->sent_bytes, sent);
-	if (received)
-		__sync_fetch_and_add(&v->received_bytes, received);
-	if (retransmits)
-		__sync_fetch_and_add(&v->retransmits, retransmits);
-	if (reset)
-		__sync_fetch_and_add(&v->resets_received, 1);
+	struct traffic_value *v = traffic_value(&t->key);
+	if (v)
+		add_totals(v, &add);
 }
 
 static __always_inline struct traffic_socket *traffic_of(const struct sock *sk)
