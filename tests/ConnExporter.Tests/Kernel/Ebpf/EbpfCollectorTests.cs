@@ -149,6 +149,10 @@ public sealed class EbpfCollectorTests
         }
     }
 
+    /// <summary>A traffic cap no test reaches: the maps count every namespace's traffic, so while
+    /// other tests run in parallel a small cap would fold a test's own label set into "other".</summary>
+    internal const int EverySeries = 1_000_000;
+
     internal static EbpfCollector Start(EbpfOptions options)
     {
         var collector = EbpfCollector.TryStart(new ListLogger(), options, out var reason);

@@ -92,7 +92,7 @@ public sealed class EbpfTrafficConntrackTests
         Assert.Equal(outgoing.Totals, Of(again, dnat.Client, Direction.Outgoing));
 
         string port = dnat.Port.ToString(CultureInfo.InvariantCulture);
-        var text = Render(new EbpfView(collector, null, 100, new DroppedSeries(), new EbpfView.TrafficSettings(100, [], ActualDestinations: true)));
+        var text = Render(new EbpfView(collector, null, 100, new DroppedSeries(), new EbpfView.TrafficSettings(EbpfCollectorTests.EverySeries, [], ActualDestinations: true)));
         Assert.Contains($"conn_tcp_sent_bytes_total{{process=\"{dnat.Client}\",unit=\"{outgoing.Unit}\",connection=\"outgoing\",peer_address=\"{dnat.Vip}\",port=\"80\",actual_peer_address=\"127.0.0.1\",actual_port=\"{port}\"}} {N}\n", text);
         Assert.Contains($"conn_tcp_received_bytes_total{{process=\"{dnat.Client}\",unit=\"{outgoing.Unit}\",connection=\"outgoing\",peer_address=\"{dnat.Vip}\",port=\"80\",actual_peer_address=\"127.0.0.1\",actual_port=\"{port}\"}} {M}\n", text);
         Assert.Matches($"conn_tcp_sent_bytes_total\\{{process=\"{dnat.Server}\",unit=\"[^\"]*\",connection=\"incoming\",peer_address=\"[^\"]*\",port=\"{port}\",actual_peer_address=\"\",actual_port=\"\"\\}} {M}\n", text);

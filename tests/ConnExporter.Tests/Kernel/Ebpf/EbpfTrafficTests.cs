@@ -74,7 +74,7 @@ public sealed class EbpfTrafficTests
         Assert.Equal(outgoing.Totals, Of(again, client, Direction.Outgoing, port));
         Assert.Equal(incoming.Totals, Of(again, server, Direction.Incoming, port));
 
-        var text = Render(new EbpfView(collector, null, 100, new DroppedSeries(), new EbpfView.TrafficSettings(100, [])));
+        var text = Render(new EbpfView(collector, null, 100, new DroppedSeries(), new EbpfView.TrafficSettings(EbpfCollectorTests.EverySeries, [])));
         Assert.Contains($"conn_tcp_sent_bytes_total{{process=\"{client}\",unit=\"{outgoing.Unit}\",connection=\"outgoing\",peer_address=\"127.0.0.1\",port=\"{port}\"}} {N}\n", text);
         Assert.Contains($"conn_tcp_received_bytes_total{{process=\"{client}\",unit=\"{outgoing.Unit}\",connection=\"outgoing\",peer_address=\"127.0.0.1\",port=\"{port}\"}} {M}\n", text);
         Assert.Contains($"conn_tcp_sent_bytes_total{{process=\"{server}\",unit=\"{incoming.Unit}\",connection=\"incoming\",peer_address=\"127.0.0.1\",port=\"{port}\"}} {M}\n", text);
@@ -83,7 +83,7 @@ public sealed class EbpfTrafficTests
 
         // A named network replaces the address, as in conn_peers.
         var named = Render(new EbpfView(collector, null, 100, new DroppedSeries(),
-            new EbpfView.TrafficSettings(100, NamedNetwork.ParseList(["loopback=127.0.0.0/8"], "collector.peers.networks"))));
+            new EbpfView.TrafficSettings(EbpfCollectorTests.EverySeries, NamedNetwork.ParseList(["loopback=127.0.0.0/8"], "collector.peers.networks"))));
         Assert.Contains($"conn_tcp_sent_bytes_total{{process=\"{client}\",unit=\"{outgoing.Unit}\",connection=\"outgoing\",peer_address=\"loopback\",port=\"{port}\"}} {N}\n", named);
     }
 
@@ -202,7 +202,7 @@ public sealed class EbpfTrafficTests
         var mine = Of(counts, client, Direction.Outgoing, port);
         Assert.Equal(new TrafficTotals(N + 1, 0, retrans, 0, 0), mine);
         Assert.Equal(new TrafficTotals(0, N + 1, 0, 0, 0), Of(counts, server, Direction.Incoming, port));
-        var text = Render(new EbpfView(collector, null, 100, new DroppedSeries(), new EbpfView.TrafficSettings(100, [])));
+        var text = Render(new EbpfView(collector, null, 100, new DroppedSeries(), new EbpfView.TrafficSettings(EbpfCollectorTests.EverySeries, [])));
         Assert.Matches($"conn_tcp_retransmits_total\\{{process=\"{client}\",unit=\"[^\"]*\",connection=\"outgoing\",peer_address=\"127.0.0.1\",port=\"{port}\"\\}} {retrans}\n", text);
     }
 
@@ -228,7 +228,7 @@ public sealed class EbpfTrafficTests
         Assert.True((0UL, 1UL) == (Of(counts, server, Direction.Incoming, port).ResetsSent, Of(counts, server, Direction.Incoming, port).ResetsReceived), all);
         Assert.True((0UL, 1UL) == (Of(counts, client, Direction.Outgoing, port + 1).ResetsSent, Of(counts, client, Direction.Outgoing, port + 1).ResetsReceived), all);
 
-        var text = Render(new EbpfView(collector, null, 100, new DroppedSeries(), new EbpfView.TrafficSettings(100, [])));
+        var text = Render(new EbpfView(collector, null, 100, new DroppedSeries(), new EbpfView.TrafficSettings(EbpfCollectorTests.EverySeries, [])));
         Assert.Matches($"conn_tcp_resets_total\\{{process=\"{client}\",unit=\"[^\"]*\",connection=\"outgoing\",peer_address=\"127.0.0.1\",port=\"{port}\",direction=\"sent\"\\}} 1\n", text);
         Assert.Matches($"conn_tcp_resets_total\\{{process=\"{server}\",unit=\"[^\"]*\",connection=\"incoming\",peer_address=\"127.0.0.1\",port=\"{port}\",direction=\"received\"\\}} 1\n", text);
         Assert.Matches($"conn_tcp_resets_total\\{{process=\"{client}\",unit=\"[^\"]*\",connection=\"outgoing\",peer_address=\"127.0.0.1\",port=\"{port + 1}\",direction=\"received\"\\}} 1\n", text);
