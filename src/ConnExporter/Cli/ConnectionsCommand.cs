@@ -27,6 +27,8 @@ public static class ConnectionsCommand
             placeholder: "process|unit|peer", allowed: ConnectionGroups.Names));
         flags.Add(new Flag("conntrack", "Read the conntrack table for the real destination of destination-NATed connections (actual_remote_address and actual_remote_port of --output json); host namespace only; needs CAP_NET_ADMIN.", "false", isBool: true));
         flags.Add(new Flag("owners", "Resolve the processes, systemd unit and container owning each socket.", "true", isBool: true));
+        flags.Add(new Flag("owners-from", "Where owners' socket descriptors are found: auto (the kernel's task/file BPF iterator when it loads, with CAP_BPF and CAP_PERFMON; else the /proc walk) or proc (walk /proc/<pid>/fd, as ss -p).",
+            "auto", placeholder: "auto|proc", allowed: ["auto", "proc"]));
         CommonFlags.Register(flags);
         return flags;
     }
@@ -82,7 +84,10 @@ public static class ConnectionsCommand
             Conntrack: flags.GetBool("conntrack"),
             SingleCollection: true,
             // The filter keeps only these anyway; asked of the kernel, it skips its established hash.
-            ListeningOnly: flags.GetBool("listening"));
+            ListeningOnly: flags.GetBool("listening"),
+            // The iterator reads the live kernel: with another procfs (--path.procfs) the walk
+            // reads what that procfs shows.
+            KernelOwnerIterator: flags.GetString("owners-from") == "auto" && CommonFlags.ProcfsRoot(flags) == "/proc");
 
         using var collector = new InventoryCollector(options, CommonFlags.CreateLogger(flags, "connections"));
         var connections = collector.Take().Connections;

@@ -12,6 +12,10 @@ internal sealed class SafeDescriptorHandle : SafeHandle
     {
     }
 
+    /// <summary>Takes ownership of a descriptor a raw system call returned.</summary>
+    internal SafeDescriptorHandle(int fd)
+        : this() => SetHandle(fd);
+
     public override bool IsInvalid => handle < 0;
 
     protected override bool ReleaseHandle() => Interop.Close((int)handle) == 0;

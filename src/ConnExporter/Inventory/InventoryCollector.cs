@@ -64,7 +64,7 @@ public sealed class InventoryCollector : IDisposable
         _procNet = Path.Combine(options.ProcfsRoot, "net");
         _source = source ?? (options.Source == SocketSources.Procfs ? CreateProcfsSource()
             : new SockDiagSource(options.TcpInfo, options.ListeningOnly, concurrentFamilies: DumpsConcurrently(options)));
-        _owners = options.ResolveOwners ? new ProcessResolver(options.ProcfsRoot, logger) : null;
+        _owners = options.ResolveOwners ? new ProcessResolver(options.ProcfsRoot, logger, options.KernelOwnerIterator) : null;
         _containers = new ContainerDirectory(options.Rootfs);
         if (options.Conntrack) _conntrack = new ConntrackDestinations(logger);
         if (options.NamespaceSelection.ReadsOtherNamespaces)

@@ -19,6 +19,10 @@ namespace ConnExporter.Inventory;
 /// <param name="SingleCollection">Only one snapshot will be taken (the connections command):
 /// what later collections would reuse (the owners' fd-table cache, the socket-key set) is let go
 /// as soon as this one is done with it, instead of adding to its peak memory.</param>
+/// <param name="KernelOwnerIterator">Find the owners' socket descriptors with the kernel's
+/// task/file BPF iterator when it loads (CAP_BPF and CAP_PERFMON, kernel BTF), in one read
+/// instead of a readlinkat per descriptor; the /proc walk otherwise. For a single collection: the
+/// iterator re-reads every descriptor each time, where the walk's cache makes later walks cheap.</param>
 public sealed record InventoryOptions(
     string Source = SocketSources.Netlink,
     string ProcfsRoot = "/proc",
@@ -31,7 +35,8 @@ public sealed record InventoryOptions(
     string Rootfs = "/",
     bool Conntrack = false,
     bool SingleCollection = false,
-    bool ListeningOnly = false)
+    bool ListeningOnly = false,
+    bool KernelOwnerIterator = false)
 {
     public NamespaceSelection NamespaceSelection => Namespaces ?? NamespaceSelection.HostOnly;
 }

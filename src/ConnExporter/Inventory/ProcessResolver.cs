@@ -1,7 +1,9 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Buffers.Text;
 using ConnExporter.Kernel;
 using ConnExporter.Kernel.ProcFs;
+using ConnExporter.Kernel.TaskFiles;
 using Microsoft.Extensions.Logging;
 
 namespace ConnExporter.Inventory;
@@ -84,13 +86,26 @@ public sealed class ProcessResolver
     // The walk WalkAhead did, waiting for the Resolve that matches it against the socket set.
     private (uint Generation, bool Walked, ResolveCounters Counters)? _walkedAhead;
 
+    // The kernel's task/file iterator, tried at the first walk when asked for; null after it
+    // failed to load or to read (the /proc walk then serves every walk).
+    private bool _tryKernelIterator;
+    private SocketFdIterator? _kernelFds;
+
     /// <param name="procfsRoot">Where procfs is mounted, normally <c>/proc</c>.</param>
-    public ProcessResolver(string procfsRoot, ILogger logger)
+    /// <param name="kernelIterator">Find socket descriptors with the kernel's task/file BPF
+    /// iterator (<see cref="SocketFdIterator"/>) when it loads: one read instead of one
+    /// readlinkat per descriptor. It reads every socket descriptor at every walk (no cache makes
+    /// a later one cheaper), so it suits a resolver that walks once: the connections command.</param>
+    public ProcessResolver(string procfsRoot, ILogger logger, bool kernelIterator = false)
     {
         _procfsRootText = procfsRoot;
         _procfsRoot = [.. Encoding.UTF8.GetBytes(procfsRoot), 0];
         _logger = logger;
+        _tryKernelIterator = kernelIterator;
     }
+
+    /// <summary>Whether the last walk read the kernel's iterator instead of /proc/&lt;pid&gt;/fd.</summary>
+    public bool UsedKernelIterator { get; private set; }
 
     /// <summary>
     /// The owners of <paramref name="socketInodes"/> (inode 0 is never looked up). Never
@@ -175,6 +190,9 @@ public sealed class ProcessResolver
             _processes.Clear();
             _processes.TrimExcess();
             _knownUnowned.Clear();
+            _kernelFds?.Dispose();
+            _kernelFds = null;
+            _tryKernelIterator = false;
         }
     }
 
@@ -232,6 +250,15 @@ public sealed class ProcessResolver
 
     private bool ScanAll(IReadOnlySet<ulong> wanted, bool rereadAll, uint generation, ref ResolveCounters counters)
     {
+        UsedKernelIterator = false;
+        if (KernelIterator() is { } iterator)
+        {
+            if (ScanKernelIterator(iterator, wanted, generation, ref counters)) return UsedKernelIterator = true;
+            // It could not be read (what it filled is cleared): walk /proc, now and from now on.
+            _kernelFds = null;
+            iterator.Dispose();
+        }
+
         if (!ScopedFileDescriptor.TryOpenDirectoryAt(Interop.AtFdCwd, _procfsRoot, out var root, out var error))
         {
             if (OutOfDescriptors(error, ref counters)) return false;
@@ -271,25 +298,7 @@ public sealed class ProcessResolver
     private void ScanProcess(int pid, int pidDir, IReadOnlySet<ulong> wanted, bool rereadAll, uint generation,
         ref ResolveCounters counters)
     {
-        // Everything is read through the /proc/<pid> descriptor, so it all belongs to the process
-        // whose start time we read even if the pid is reused meanwhile (reads then fail: ESRCH).
-        if (!ProcFile.TryRead(pidDir, "stat\0"u8, _stat, out int length, out var statError))
-        {
-            OutOfDescriptors(statError, ref counters);
-            return;
-        }
-        if (!ProcPidStat.TryParse(_stat.AsSpan(0, length), out var stat)) return;
-        counters.ProcessesScanned++;
-
-        _processes.TryGetValue(pid, out var process);
-        if (process is null || process.Info.StartTime != stat.StartTime || !process.HasComm(stat.Comm))
-        {
-            // An identity read without its cgroup would be cached for the process's lifetime.
-            if (ReadIdentity(pid, pidDir, stat, ref counters) is not { } fresh) return;
-            _processes[pid] = process = fresh;
-            counters.ProcessesRead++;
-        }
-        process.Generation = generation;
+        if (Identify(pid, pidDir, generation, ref counters) is not { } process) return;
 
         if (!rereadAll && FdTableLooksUnchanged(process, pidDir, wanted))
         {
@@ -309,6 +318,115 @@ public sealed class ProcessResolver
         }
         using (fdDir)
             ScanFds(pid, process, fdDir.Value, wanted, rereadAll, generation, ref counters);
+    }
+
+    /// <summary>
+    /// The cache entry of the process in <paramref name="pidDir"/>, read afresh when it is new or
+    /// its pid was reused or it exec'd; null when it vanished (or descriptors ran out).
+    /// </summary>
+    private ProcessCacheEntry? Identify(int pid, int pidDir, uint generation, ref ResolveCounters counters)
+    {
+        // Everything is read through the /proc/<pid> descriptor, so it all belongs to the process
+        // whose start time we read even if the pid is reused meanwhile (reads then fail: ESRCH).
+        if (!ProcFile.TryRead(pidDir, "stat\0"u8, _stat, out int length, out var statError))
+        {
+            OutOfDescriptors(statError, ref counters);
+            return null;
+        }
+        if (!ProcPidStat.TryParse(_stat.AsSpan(0, length), out var stat)) return null;
+        counters.ProcessesScanned++;
+
+        _processes.TryGetValue(pid, out var process);
+        if (process is null || process.Info.StartTime != stat.StartTime || !process.HasComm(stat.Comm))
+        {
+            // An identity read without its cgroup would be cached for the process's lifetime.
+            if (ReadIdentity(pid, pidDir, stat, ref counters) is not { } fresh) return null;
+            _processes[pid] = process = fresh;
+            counters.ProcessesRead++;
+        }
+        process.Generation = generation;
+        return process;
+    }
+
+    /// <summary>The iterator, loaded at the first walk that may use it; null when it cannot be.</summary>
+    private SocketFdIterator? KernelIterator()
+    {
+        if (!_tryKernelIterator) return _kernelFds;
+        _tryKernelIterator = false;
+        _kernelFds = SocketFdIterator.TryLoad(Kernel.Ebpf.EbpfPrerequisites.KernelBtfPath, _procfsRootText, out string? problem);
+        if (_kernelFds is null)
+            _logger.LogDebug("Socket owners come from walking {ProcfsRoot}/<pid>/fd: {Problem}", _procfsRootText, problem);
+        return _kernelFds;
+    }
+
+    /// <summary>
+    /// A walk from the iterator's records: the processes holding sockets are identified through
+    /// /proc as the walk does (stat, exe, cgroup), their fd tables are what the kernel reported.
+    /// The tables then hold sockets only, so they are marked unlisted: a later /proc walk (a
+    /// resolver that outlives one walk) lists them afresh. False when the iterator could not be read.
+    /// </summary>
+    private bool ScanKernelIterator(SocketFdIterator iterator, IReadOnlySet<ulong> wanted, uint generation,
+        ref ResolveCounters counters)
+    {
+        using var pass = iterator.Begin(out string? problem);
+        if (pass is null)
+        {
+            _logger.LogDebug("Socket owners come from walking {ProcfsRoot}/<pid>/fd: {Problem}", _procfsRootText, problem);
+            return false;
+        }
+        if (!ScopedFileDescriptor.TryOpenDirectoryAt(Interop.AtFdCwd, _procfsRoot, out var root, out _)) return false;
+        using (root)
+        {
+            Span<byte> name = stackalloc byte[12];
+            int pid = -1;
+            ProcessCacheEntry? process = null;
+            while (pass.Next(out var records, out problem))
+            {
+                foreach (ref readonly var record in records)
+                {
+                    if (record.Pid != pid)
+                    {
+                        pid = record.Pid;
+                        process = IdentifyByPid(root.Value, pid, name, generation, ref counters);
+                        if (counters.DescriptorsExhausted) return true;
+                    }
+                    if (process is null) continue;
+                    ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(process.Fds, record.Fd, out _);
+                    slot.Inode = record.Inode;
+                    slot.Wanted = wanted.Contains(record.Inode);
+                    slot.Generation = generation;
+                }
+            }
+        }
+        if (problem is null) return true;
+        // Cut short: the processes read so far are half-known. The walk that follows re-lists
+        // every one of them (ListedFdCount -1, and a cold table is read whole).
+        foreach (var process in _processes.Values)
+            if (process.Generation == generation) process.Fds.Clear();
+        _logger.LogDebug("Socket owners come from walking {ProcfsRoot}/<pid>/fd: {Problem}", _procfsRootText, problem);
+        return false;
+    }
+
+    private ProcessCacheEntry? IdentifyByPid(int root, int pid, Span<byte> name, uint generation, ref ResolveCounters counters)
+    {
+        // A thread with a descriptor table of its own comes after other processes' tasks: its
+        // process is already identified, and its table already started, in this walk.
+        if (_processes.TryGetValue(pid, out var known) && known.Generation == generation) return known;
+        if (!Utf8Formatter.TryFormat(pid, name, out int written) || written >= name.Length) return null;
+        name[written] = 0;
+        if (!ScopedFileDescriptor.TryOpenDirectoryAt(root, name[..(written + 1)], out var pidDir, out var error))
+        {
+            OutOfDescriptors(error, ref counters);
+            return null; // gone since the kernel listed it
+        }
+        using (pidDir)
+        {
+            var process = Identify(pid, pidDir.Value, generation, ref counters);
+            if (process is null) return null;
+            process.Fds.Clear();
+            process.ListedFdCount = -1;
+            return process;
+        }
     }
 
     /// <summary>
