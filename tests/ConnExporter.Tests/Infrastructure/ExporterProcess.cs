@@ -12,17 +12,18 @@ public static class ExporterProcess
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
     /// <summary>Runs it to completion, inside <paramref name="ns"/> when given.</summary>
-    public static Result Run(TestNamespace? ns, params string[] args)
+    public static Result Run(TestNamespace? ns, params string[] args) => Run(ns, args, wrapper: []);
+
+    /// <summary>Runs it to completion through <paramref name="wrapper"/> (e.g. setpriv and its flags).</summary>
+    public static Result Run(TestNamespace? ns, string[] args, string[] wrapper)
     {
-        var psi = new ProcessStartInfo(ns is null ? Dotnet : "ip")
+        string[] argv = [.. ns is null ? [] : (string[])["ip", "netns", "exec", ns.Name], .. wrapper, Dotnet];
+        var psi = new ProcessStartInfo(argv[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        if (ns is not null)
-        {
-            foreach (var a in (string[])["netns", "exec", ns.Name, Dotnet]) psi.ArgumentList.Add(a);
-        }
+        foreach (var a in argv[1..]) psi.ArgumentList.Add(a);
         psi.ArgumentList.Add(Dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;

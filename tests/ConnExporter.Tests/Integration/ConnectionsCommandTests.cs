@@ -17,9 +17,11 @@ public sealed class ConnectionsCommandTests(HostScenario scenario) : IClassFixtu
         public string Key => $"{Protocol}|{LocalAddress}|{LocalPort}|{RemoteAddress}|{RemotePort}|{State}";
     }
 
-    private List<Row> Inventory(params string[] extra)
+    private List<Row> Inventory(params string[] extra) =>
+        Rows(ExporterProcess.Run(scenario.Ns, ["connections", "--output", "json", "--netns", "host", .. extra]));
+
+    private static List<Row> Rows(ExporterProcess.Result result)
     {
-        var result = ExporterProcess.Run(scenario.Ns, ["connections", "--output", "json", "--netns", "host", .. extra]);
         Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stderr}");
         using var doc = JsonDocument.Parse(result.Stdout);
         return doc.RootElement.EnumerateArray().Select(e => new Row(
@@ -57,6 +59,31 @@ public sealed class ConnectionsCommandTests(HostScenario scenario) : IClassFixtu
             Assert.True(match.Count >= 1, $"missing {truth.Key}");
             Assert.Contains(match, r => r.Pids.SetEquals(truth.Pids));
         }
+    }
+
+    private static string OwnerLine(Row r) =>
+        $"{r.Key}|{r.Inode}|{string.Join(',', r.Pids.Order())}|{string.Join(',', r.Names.Order())}|{r.Unit}";
+
+    /// <summary>
+    /// The kernel's task/file iterator (the default) and the /proc walk find the same owners, and
+    /// the debug log says which one did; without CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN the
+    /// iterator is refused and the walk answers the same.
+    /// </summary>
+    [RootFact]
+    public void OwnersFromTheKernelIteratorEqualOwnersFromProcAndSurviveTheIteratorBeingRefused()
+    {
+        var kernel = ExporterProcess.Run(scenario.Ns, ["connections", "--output", "json", "--netns", "host", "--log.level", "debug"]);
+        Assert.Contains("Socket owners come from the kernel's task/file iterator", kernel.Stderr);
+        var proc = ExporterProcess.Run(scenario.Ns, ["connections", "--output", "json", "--netns", "host", "--owners-from", "proc", "--log.level", "debug"]);
+        Assert.DoesNotContain("task/file iterator", proc.Stderr);
+        var refused = ExporterProcess.Run(scenario.Ns, ["connections", "--output", "json", "--netns", "host", "--log.level", "debug"],
+            wrapper: ["setpriv", "--bounding-set=-bpf,-perfmon,-sys_admin", "--inh-caps=-bpf,-perfmon,-sys_admin"]);
+        Assert.Contains("Socket owners come from walking /proc/<pid>/fd: loading the socket-descriptor iterator was refused (EPERM): it needs CAP_BPF and CAP_PERFMON", refused.Stderr);
+
+        var expected = Rows(proc).Select(OwnerLine).Order().ToList();
+        Assert.Contains(expected, l => !l.Contains("||")); // some socket has owners to compare
+        Assert.Equal(expected, Rows(kernel).Select(OwnerLine).Order().ToList());
+        Assert.Equal(expected, Rows(refused).Select(OwnerLine).Order().ToList());
     }
 
     [RootFact]

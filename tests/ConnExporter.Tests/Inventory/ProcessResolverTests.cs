@@ -57,8 +57,11 @@ public sealed class ProcessResolverTests(ITestOutputHelper output) : IDisposable
     private readonly List<int> _extraPids = [];
     private readonly List<string> _cgroups = [];
 
-    [RootFact]
-    public void Finds_every_owner_with_name_unit_and_container()
+    /// <summary>Both ways of finding descriptors: the /proc walk and the kernel's task/file iterator.</summary>
+    [RootTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Finds_every_owner_with_name_unit_and_container(bool kernelIterator)
     {
         string service = $"cxt-owners-{Environment.ProcessId}-{Random.Shared.Next(100000)}.service";
         string containerId = Convert.ToHexStringLower(RandomBytes(32));
@@ -82,7 +85,9 @@ public sealed class ProcessResolverTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(HostileName, File.ReadAllText($"/proc/{renamedPid}/comm").TrimEnd('\n'));
         Assert.Contains($"0::/cxt-test.slice/{service}\n", File.ReadAllText($"/proc/{child}/cgroup"));
 
-        var owners = new ProcessResolver("/proc", NullLogger.Instance).Resolve(new HashSet<ulong> { listenerInode, udpInode, 0 });
+        var resolver = new ProcessResolver("/proc", NullLogger.Instance, kernelIterator);
+        var owners = resolver.Resolve(new HashSet<ulong> { listenerInode, udpInode, 0 });
+        Assert.Equal(kernelIterator, resolver.UsedKernelIterator);
 
         var shared = owners.Get(listenerInode);
         Assert.Equal([parent, child], shared.Select(p => p.Pid));

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using ConnExporter.Kernel.TaskFiles;
@@ -35,6 +36,62 @@ public sealed class SocketFdIteratorTests
         Assert.All(records, r => Assert.NotEqual(0UL, r.Inode));
     }
 
+    // Sockets of every kind a process holds, a dup of one, non-sockets beside them, and a
+    // thread with a descriptor table of its own (unshare(CLONE_FILES)) holding one more socket.
+    private const string Holder = """
+        import ctypes, os, socket, sys, threading
+        listener = socket.socket(); listener.bind(("127.0.0.1", 0)); listener.listen()
+        client = socket.create_connection(listener.getsockname()); server, _ = listener.accept()
+        udp6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        a, b = socket.socketpair()
+        copy = os.dup(client.fileno())
+        r, w = os.pipe(); f = open("/proc/self/status")
+        ready = threading.Event()
+        def own_table():
+            ctypes.CDLL(None, use_errno=True).unshare(0x400)  # CLONE_FILES
+            global private; private = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            ready.set(); threading.Event().wait()
+        threading.Thread(target=own_table, daemon=True).start(); ready.wait()
+        print(os.getpid(), private.fileno(), flush=True)
+        sys.stdin.readline()
+        """;
+
+    [RootFact]
+    public void Reports_exactly_the_sockets_proc_shows_of_another_process_and_those_of_a_thread_with_its_own_table()
+    {
+        using var iterator = SocketFdIterator.TryLoad("/sys/kernel/btf/vmlinux", "/proc", out string? problem);
+        Assert.True(iterator is not null, problem);
+        var psi = new ProcessStartInfo("python3") { RedirectStandardInput = true, RedirectStandardOutput = true };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(Holder);
+        var holder = Process.Start(psi)!;
+        try
+        {
+            var line = holder.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(20)).GetAwaiter().GetResult()!.Split(' ');
+            AssertMatchesProc(iterator, pid: int.Parse(line[0]), privateFd: int.Parse(line[1]));
+        }
+        finally
+        {
+            ChildProcesses.StopAll([holder]);
+        }
+    }
+
+    private static void AssertMatchesProc(SocketFdIterator iterator, int pid, int privateFd)
+    {
+        var shown = ProcSocketFds($"/proc/{pid}/fd");
+        Assert.Equal(7, shown.Count); // listener, client, server, udp6, a, b, the dup
+
+        var reported = ReadAll(iterator).Where(r => r.Pid == pid).Select(r => (r.Fd, r.Inode)).ToList();
+        // The leader's table, exactly: every socket, the dup under its own number, no pipe or file.
+        foreach (var s in shown) Assert.Contains(s, reported);
+        // The thread's table is a copy of the leader's at unshare plus its own socket: that one
+        // is reported under the process (the /proc walk, reading the leader's table, misses it).
+        var extra = reported.Except(shown).ToList();
+        var privateSocket = Assert.Single(extra);
+        Assert.Equal(privateFd, privateSocket.Fd);
+        Assert.DoesNotContain(privateSocket.Inode, shown.Select(s => s.Inode));
+    }
+
     internal static List<SocketFdIterator.Record> ReadAll(SocketFdIterator iterator)
     {
         using var pass = iterator.Begin(out string? problem);
@@ -47,10 +104,12 @@ public sealed class SocketFdIteratorTests
     }
 
     /// <summary>This process's socket descriptors as /proc/self/fd shows them.</summary>
-    private static List<(int Fd, ulong Inode)> OwnSocketFds()
+    private static List<(int Fd, ulong Inode)> OwnSocketFds() => ProcSocketFds("/proc/self/fd");
+
+    private static List<(int Fd, ulong Inode)> ProcSocketFds(string fdDirectory)
     {
         var result = new List<(int, ulong)>();
-        foreach (string path in Directory.GetFileSystemEntries("/proc/self/fd"))
+        foreach (string path in Directory.GetFileSystemEntries(fdDirectory))
         {
             string? target;
             try
