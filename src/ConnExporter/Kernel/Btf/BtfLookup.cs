@@ -6,8 +6,10 @@ namespace ConnExporter.Kernel.Btf;
 
 /// <summary>
 /// Finds a few named functions and struct members in a BTF file (the kernel's own,
-/// <c>/sys/kernel/btf/vmlinux</c>), in two streaming passes and a 256 KiB buffer: the string
-/// section for the names' offsets, then the type section for the types that carry them. What
+/// <c>/sys/kernel/btf/vmlinux</c>), in two passes: the string section for the names' offsets,
+/// then the type section for the types that carry them. The file is mapped where the kernel
+/// allows it (its BTF since Linux 6.16: the kernel's own pages, no copy, nothing added to RSS),
+/// else read through a 256 KiB buffer (sysfs hands a binary file over a page per read: ~2 ms). What
 /// libbpf does before it relocates a program, for a program small enough to be written here and
 /// patched with the offsets instead (the socket-descriptor iterator): libbpf's full parse of the
 /// ~5.5 MB file takes ~20 ms and ~15 MB, this ~2 ms and no more than its buffer.
@@ -48,8 +50,9 @@ internal sealed class BtfLookup
     /// Null, with the reason in <paramref name="problem"/>, when the file cannot be read or is
     /// not BTF; names that are simply absent are not a problem (see <see cref="FunctionId"/>).
     /// </summary>
+    /// <param name="map">False reads through the buffer even where the file could be mapped (tests).</param>
     public static BtfLookup? Scan(string path, IReadOnlyList<string> functions,
-        IReadOnlyList<(string Struct, string Member)> members, out string? problem)
+        IReadOnlyList<(string Struct, string Member)> members, out string? problem, bool map = true)
     {
         if (!ScopedFileDescriptor.TryOpenAt(Interop.AtFdCwd, [.. Encoding.UTF8.GetBytes(path), 0],
                 Interop.OpenFlags.O_RDONLY, out var file, out var error))
@@ -60,9 +63,17 @@ internal sealed class BtfLookup
         using (file)
         {
             var reader = new Reader(file.Value);
-            var lookup = new BtfLookup();
-            problem = lookup.Fill(ref reader, functions, members);
-            return problem is null ? lookup : null;
+            try
+            {
+                if (map) reader.TryMap(path);
+                var lookup = new BtfLookup();
+                problem = lookup.Fill(ref reader, functions, members);
+                return problem is null ? lookup : null;
+            }
+            finally
+            {
+                reader.Unmap();
+            }
         }
     }
 
@@ -91,54 +102,84 @@ internal sealed class BtfLookup
         var offsets = FindStrings(ref reader, (long)headerLength + stringOffset, stringLength, names);
         if (reader.Problem is { } stringProblem) return stringProblem;
 
-        var wantedFunctions = new Dictionary<uint, string>();
+        // The name offsets looked for: a few, so a linear search beats hashing each of ~140k types.
+        var functionNames = new List<uint>();
+        var functionTexts = new List<string>();
         foreach (string f in functions)
-            if (offsets.TryGetValue(f, out uint o)) wantedFunctions[o] = f;
-        var wantedStructs = new Dictionary<uint, Dictionary<uint, string>>();
+        {
+            if (!offsets.TryGetValue(f, out uint o)) continue;
+            functionNames.Add(o);
+            functionTexts.Add(f);
+        }
+        var structNames = new List<uint>();
+        var structMembers = new List<Dictionary<uint, string>>();
         foreach (var (s, m) in members)
         {
             if (!offsets.TryGetValue(s, out uint so) || !offsets.TryGetValue(m, out uint mo)) continue;
-            if (!wantedStructs.TryGetValue(so, out var byMember)) wantedStructs[so] = byMember = [];
-            byMember[mo] = m;
+            int index = structNames.IndexOf(so);
+            if (index < 0)
+            {
+                index = structNames.Count;
+                structNames.Add(so);
+                structMembers.Add([]);
+            }
+            structMembers[index][mo] = m;
         }
+        var functionSpan = functionNames.ToArray();
+        var structSpan = structNames.ToArray();
 
-        // Pass 2: the types, numbered from 1 in file order.
+        // Pass 2: the types, numbered from 1 in file order, a buffer's worth at a time.
         long position = (long)headerLength + typeOffset;
         long end = position + typeLength;
         int id = 1;
+        int needed = TypeHeaderSize;
         while (position < end)
         {
-            if (!reader.Ensure(position, TypeHeaderSize)) return reader.Problem ?? "type section cut short";
-            var type = reader.At(position, TypeHeaderSize);
-            uint nameOffset = BinaryPrimitives.ReadUInt32LittleEndian(type);
-            uint info = BinaryPrimitives.ReadUInt32LittleEndian(type[4..]);
-            int kind = (int)((info >> 24) & 0x1f);
-            int vlen = (int)(info & 0xffff);
-            bool kindFlag = (info & 0x8000_0000) != 0;
-            int size = TypeHeaderSize + TrailerSize(kind, vlen);
-
-            if (kind == KindFunc && wantedFunctions.Remove(nameOffset, out string? function))
+            if (!reader.Ensure(position, needed)) return reader.Problem ?? "type section cut short";
+            var window = reader.From(position, end);
+            int at = 0;
+            needed = TypeHeaderSize;
+            while (at + TypeHeaderSize <= window.Length)
             {
-                _functions[function] = id;
-            }
-            else if (kind is KindStruct && vlen > 0 && wantedStructs.TryGetValue(nameOffset, out var byMember))
-            {
-                if (!reader.Ensure(position, size)) return reader.Problem ?? "type section cut short";
-                string structName = StructName(offsets, nameOffset);
-                var memberRecords = reader.At(position + TypeHeaderSize, size - TypeHeaderSize);
-                for (int i = 0; i < vlen; i++)
+                var type = window.Slice(at, TypeHeaderSize);
+                uint nameOffset = BinaryPrimitives.ReadUInt32LittleEndian(type);
+                uint info = BinaryPrimitives.ReadUInt32LittleEndian(type[4..]);
+                int kind = (int)((info >> 24) & 0x1f);
+                int vlen = (int)(info & 0xffff);
+                int size = TypeHeaderSize + TrailerSize(kind, vlen);
+                if (kind == KindFunc)
                 {
-                    var record = memberRecords.Slice(i * 12, 12);
-                    if (!byMember.TryGetValue(BinaryPrimitives.ReadUInt32LittleEndian(record), out string? member)) continue;
-                    uint bits = BinaryPrimitives.ReadUInt32LittleEndian(record[8..]);
-                    if (kindFlag) bits &= 0xff_ffff; // the top byte is a bitfield's width
-                    if (bits % 8 == 0) _members.TryAdd((structName, member), (int)(bits / 8));
+                    int f = Array.IndexOf(functionSpan, nameOffset);
+                    if (f >= 0) _functions.TryAdd(functionTexts[f], id);
                 }
+                else if (kind == KindStruct && vlen > 0 && Array.IndexOf(structSpan, nameOffset) is int index and >= 0)
+                {
+                    if (at + size > window.Length)
+                    {
+                        needed = size; // its members continue past the buffer: read again from it
+                        break;
+                    }
+                    AddMembers(StructName(offsets, nameOffset), structMembers[index], window.Slice(at + TypeHeaderSize, size - TypeHeaderSize),
+                        vlen, kindFlag: (info & 0x8000_0000) != 0);
+                }
+                at += size;
+                id++;
             }
-            position += size;
-            id++;
+            position += at;
         }
         return null;
+    }
+
+    private void AddMembers(string structName, Dictionary<uint, string> wanted, ReadOnlySpan<byte> records, int count, bool kindFlag)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            var record = records.Slice(i * 12, 12);
+            if (!wanted.TryGetValue(BinaryPrimitives.ReadUInt32LittleEndian(record), out string? member)) continue;
+            uint bits = BinaryPrimitives.ReadUInt32LittleEndian(record[8..]);
+            if (kindFlag) bits &= 0xff_ffff; // the top byte is a bitfield's width
+            if (bits % 8 == 0) _members.TryAdd((structName, member), (int)(bits / 8));
+        }
     }
 
     private static string StructName(Dictionary<string, uint> offsets, uint nameOffset)
@@ -160,13 +201,15 @@ internal sealed class BtfLookup
 
     private static Dictionary<string, uint> FindStrings(ref Reader reader, long start, uint length, List<string> names)
     {
+        // Searched as "name\0" with the NUL before it checked apart: a pattern that began and
+        // ended with NUL would make the vectorised search stop at every pair of string ends.
         var patterns = new List<(string Name, byte[] Pattern)>();
         int longest = 0;
         foreach (string name in names.Distinct())
         {
-            byte[] pattern = [0, .. Encoding.UTF8.GetBytes(name), 0];
+            byte[] pattern = [.. Encoding.UTF8.GetBytes(name), 0];
             patterns.Add((name, pattern));
-            longest = Math.Max(longest, pattern.Length);
+            longest = Math.Max(longest, pattern.Length + 1);
         }
         var found = new Dictionary<string, uint>();
         long end = start + length;
@@ -179,8 +222,8 @@ internal sealed class BtfLookup
             foreach (var (name, pattern) in patterns)
             {
                 if (found.ContainsKey(name)) continue;
-                int at = bytes.IndexOf(pattern);
-                if (at >= 0) found[name] = (uint)(position - start + at + 1);
+                if (IndexOfString(bytes, pattern, atSectionStart: position == start) is int at and >= 0)
+                    found[name] = (uint)(position - start + at);
             }
             if (position + chunk >= end) break;
             // Overlap by a pattern's length so a name across two chunks is still seen.
@@ -189,22 +232,71 @@ internal sealed class BtfLookup
         return found;
     }
 
-    /// <summary>A window of the file, read with pread as the passes move through it.</summary>
-    private struct Reader(int fd)
+    /// <summary>Where a whole NUL-terminated string equal to <paramref name="pattern"/> starts; -1 if none.</summary>
+    private static int IndexOfString(ReadOnlySpan<byte> bytes, ReadOnlySpan<byte> pattern, bool atSectionStart)
     {
-        private byte[] _buffer = new byte[BufferSize];
-        private long _start;   // file offset of _buffer[0]
-        private int _length;   // valid bytes in _buffer
+        int from = 0;
+        while (from < bytes.Length)
+        {
+            int at = bytes[from..].IndexOf(pattern);
+            if (at < 0) return -1;
+            at += from;
+            // A string starts after a NUL, or at the section's first byte (the empty string, in
+            // valid BTF, so never a name); a match inside a longer string is not one.
+            if (at > 0 ? bytes[at - 1] == 0 : atSectionStart) return at;
+            from = at + 1;
+        }
+        return -1;
+    }
+
+    /// <summary>
+    /// The file as the passes move through it: mapped whole when the kernel allows it, else a
+    /// window read with pread.
+    /// </summary>
+    private unsafe struct Reader(int fd)
+    {
+        private byte[] _buffer = [];
+        private long _start;   // file offset of the window's first byte
+        private int _length;   // valid bytes in the window
+        private byte* _mapped;
+        private long _mappedLength;
 
         public string? Problem { get; private set; }
 
-        public readonly ReadOnlySpan<byte> At(long position, int count) =>
-            _buffer.AsSpan((int)(position - _start), count);
+        public readonly ReadOnlySpan<byte> At(long position, int count) => _mapped != null
+            ? new ReadOnlySpan<byte>(_mapped + position, count)
+            : _buffer.AsSpan((int)(position - _start), count);
+
+        /// <summary>What the window holds from <paramref name="position"/> on, up to <paramref name="end"/>.</summary>
+        public readonly ReadOnlySpan<byte> From(long position, long end) => _mapped != null
+            ? new ReadOnlySpan<byte>(_mapped + position, (int)Math.Min(int.MaxValue, Math.Min(end, _mappedLength) - position))
+            : _buffer.AsSpan((int)(position - _start), (int)(Math.Min(end, _start + _length) - position));
+
+        /// <summary>Maps the whole file read-only; stays with pread when the file cannot be mapped.</summary>
+        public void TryMap(string path)
+        {
+            if (!ProcFs.ProcFile.TryGetSize(Interop.AtFdCwd, [.. Encoding.UTF8.GetBytes(path), 0], out ulong size)
+                || size is 0 or > int.MaxValue)
+                return;
+            void* mapped = Interop.Mmap(null, (nuint)size, Interop.ProtRead, Interop.MapPrivate, fd, 0);
+            if (mapped == Interop.MapFailed) return;
+            _mapped = (byte*)mapped;
+            _mappedLength = (long)size;
+        }
+
+        public void Unmap()
+        {
+            if (_mapped == null) return;
+            _ = Interop.Munmap(_mapped, (nuint)_mappedLength);
+            _mapped = null;
+        }
 
         /// <summary>Makes [position, position + count) available; false at end of file or on error.</summary>
-        public unsafe bool Ensure(long position, int count)
+        public bool Ensure(long position, int count)
         {
+            if (_mapped != null) return position + count <= _mappedLength;
             if (position >= _start && position + count <= _start + _length) return true;
+            if (_buffer.Length == 0) _buffer = new byte[BufferSize];
             if (count > _buffer.Length) _buffer = new byte[count];
             _start = position;
             _length = 0;

@@ -19,10 +19,13 @@ public sealed partial class BtfLookupTests
         ("inode", "i_ino"), ("sock_common", "skc_family"), ("bpf_iter__task_file", "fd"),
     ];
 
-    [EbpfToolchainFact]
-    public void Finds_what_bpftool_finds_in_the_kernels_btf()
+    /// <summary>Mapped (Linux 6.16+) and read through the buffer: the same answers.</summary>
+    [EbpfToolchainTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Finds_what_bpftool_finds_in_the_kernels_btf(bool map)
     {
-        var lookup = BtfLookup.Scan(Vmlinux, ["bpf_iter_task_file", "tcp_v4_connect"], Members, out string? problem);
+        var lookup = BtfLookup.Scan(Vmlinux, ["bpf_iter_task_file", "tcp_v4_connect"], Members, out string? problem, map);
         Assert.True(lookup is not null, problem);
 
         string dump = Bpftool("btf", "dump", "file", Vmlinux, "format", "raw");
@@ -64,6 +67,8 @@ public sealed partial class BtfLookupTests
                 target.Write(head);
             }
             Assert.Null(BtfLookup.Scan(cut, ["bpf_iter_task_file"], Members, out problem));
+            Assert.Equal("type section cut short", problem);
+            Assert.Null(BtfLookup.Scan(cut, ["bpf_iter_task_file"], Members, out problem, map: false));
             Assert.Equal("type section cut short", problem);
 
             Assert.Null(BtfLookup.Scan(Path.Combine(dir, "missing"), ["f"], [], out problem));

@@ -23,3 +23,12 @@ public sealed class EbpfToolchainFactAttribute : FactAttribute
         (Environment.GetEnvironmentVariable("PATH") ?? "/usr/sbin:/usr/bin").Split(':').Append("/usr/sbin")
             .Any(dir => File.Exists(Path.Combine(dir, "bpftool")));
 }
+
+/// <summary>An <see cref="EbpfToolchainFactAttribute"/> that takes data rows.</summary>
+public sealed class EbpfToolchainTheoryAttribute : TheoryAttribute
+{
+    public EbpfToolchainTheoryAttribute()
+    {
+        Skip = new EbpfToolchainFactAttribute().Skip;
+    }
+}
