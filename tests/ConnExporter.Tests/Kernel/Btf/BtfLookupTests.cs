@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using ConnExporter.Kernel.Btf;
 using ConnExporter.Tests.Kernel.Ebpf;
@@ -28,7 +27,7 @@ public sealed partial class BtfLookupTests
         var lookup = BtfLookup.Scan(Vmlinux, ["bpf_iter_task_file", "tcp_v4_connect"], Members, out string? problem, map);
         Assert.True(lookup is not null, problem);
 
-        string dump = Bpftool("btf", "dump", "file", Vmlinux, "format", "raw");
+        string dump = ConnEventsObjectTests.Run("bpftool", "btf", "dump", "file", Vmlinux, "format", "raw");
         Assert.Equal(FuncId(dump, "bpf_iter_task_file"), lookup.FunctionId("bpf_iter_task_file"));
         Assert.Equal(FuncId(dump, "tcp_v4_connect"), lookup.FunctionId("tcp_v4_connect"));
         foreach (var (s, m) in Members)
@@ -95,17 +94,5 @@ public sealed partial class BtfLookupTests
         var m = Regex.Match(s.Groups[1].Value, $@"^\t'{Regex.Escape(member)}' type_id=\d+ bits_offset=(\d+)", RegexOptions.Multiline);
         Assert.True(m.Success, $"bpftool shows no member {member} in struct {structName}");
         return int.Parse(m.Groups[1].Value) / 8;
-    }
-
-    private static string Bpftool(params string[] args)
-    {
-        var psi = new ProcessStartInfo("bpftool") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"bpftool {string.Join(' ', args)}: {stderr.Result}");
-        return stdout.Result;
     }
 }

@@ -123,7 +123,8 @@ public sealed partial class ConnEventsObjectTests
         return int.Parse(m.Groups[1].Value) / 8;
     }
 
-    private static string Run(string file, params string[] args)
+    /// <summary>Runs a tool to its end; its stdout, or a failed assertion with its stderr.</summary>
+    internal static string Run(string file, params string[] args)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) psi.ArgumentList.Add(a);
