@@ -24,7 +24,7 @@ try
         throw new CommandLineException($"unexpected argument '{flags.Positional[0]}', try --help");
     if (!connections) return await ExporterCommand.RunAsync(flags);
     OutputPipe.Widen(1);
-    return ConnectionsCommand.Run(flags, Console.OpenStandardOutput());
+    return ConnectionsCommand.Run(flags, OutputPipe.Open(1));
 }
 catch (CommandLineException e)
 {

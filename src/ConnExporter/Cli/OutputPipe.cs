@@ -1,3 +1,5 @@
+using Microsoft.Win32.SafeHandles;
+
 namespace ConnExporter.Cli;
 
 /// <summary>
@@ -24,5 +26,24 @@ internal static class OutputPipe
         if (current < 0 || current >= Size) return current;
         int widened = Interop.Fcntl(fd, Interop.FcntlCommands.SetPipeSize, Size);
         return widened < 0 ? current : widened;
+    }
+
+    /// <summary>
+    /// A stream over <paramref name="fd"/> (stdout) whose writes fail with EPIPE once the reader
+    /// is gone (<c>| head</c>): the console's own stream swallows that error, so the command
+    /// would format its whole listing for nobody. Falls back to the console's stream for a
+    /// descriptor a FileStream refuses (closed, or a kind it does not take).
+    /// </summary>
+    public static Stream Open(int fd)
+    {
+        try
+        {
+            // Unbuffered: BufferedUtf8Output already hands over 64 KiB at a time.
+            return new FileStream(new SafeFileHandle(fd, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            return Console.OpenStandardOutput();
+        }
     }
 }

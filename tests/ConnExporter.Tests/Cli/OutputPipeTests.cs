@@ -35,4 +35,20 @@ public class OutputPipeTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void A_write_after_the_reader_is_gone_fails_with_epipe_for_the_command_to_stop()
+    {
+        var pipe = new AnonymousPipeServerStream(PipeDirection.Out);
+        using var reader = new AnonymousPipeClientStream(PipeDirection.In, pipe.ClientSafePipeHandle);
+        reader.Dispose();
+        pipe.DisposeLocalCopyOfClientHandle();
+        int fd = (int)pipe.SafePipeHandle.DangerousGetHandle();
+        using (var stream = OutputPipe.Open(fd))
+        {
+            var e = Assert.ThrowsAny<IOException>(() => stream.Write(new byte[4096]));
+            Assert.Equal(32, e.HResult); // EPIPE, what ConnectionsCommand takes for "reader gone"
+        }
+        pipe.Dispose();
+    }
 }
