@@ -71,9 +71,10 @@ public static class ConnectionsCommand
         if (!owners && groupBy is GroupBy.Process or GroupBy.Unit)
             throw new CommandLineException($"flag '--group-by={flags.GetString("group-by")}' needs owners: drop --no-owners");
 
+        string procfsRoot = CommonFlags.ProcfsRoot(flags);
         var options = new InventoryOptions(
             Source: flags.GetString(CommonFlags.Source)!,
-            ProcfsRoot: CommonFlags.ProcfsRoot(flags),
+            ProcfsRoot: procfsRoot,
             Kinds: filter.Kinds,
             ResolveOwners: owners,
             // Only the JSON listing prints tcp_info: it triples what the kernel copies per socket.
@@ -87,7 +88,7 @@ public static class ConnectionsCommand
             ListeningOnly: flags.GetBool("listening"),
             // The iterator reads the live kernel: with another procfs (--path.procfs) the walk
             // reads what that procfs shows.
-            KernelOwnerIterator: flags.GetString("owners-from") == "auto" && CommonFlags.ProcfsRoot(flags) == "/proc");
+            KernelOwnerIterator: flags.GetString("owners-from") == "auto" && procfsRoot == "/proc");
 
         using var collector = new InventoryCollector(options, CommonFlags.CreateLogger(flags, "connections"));
         var connections = collector.Take().Connections;

@@ -349,6 +349,9 @@ public sealed class ProcessResolver
         return process;
     }
 
+    private void WalkInstead(string? problem) =>
+        _logger.LogDebug("Socket owners come from walking {ProcfsRoot}/<pid>/fd: {Problem}", _procfsRootText, problem);
+
     /// <summary>The iterator, loaded at the first walk that may use it; null when it cannot be.</summary>
     private SocketFdIterator? KernelIterator()
     {
@@ -356,7 +359,7 @@ public sealed class ProcessResolver
         _tryKernelIterator = false;
         _kernelFds = SocketFdIterator.TryLoad(Kernel.Ebpf.EbpfPrerequisites.KernelBtfPath, _procfsRootText, out string? problem);
         if (_kernelFds is null)
-            _logger.LogDebug("Socket owners come from walking {ProcfsRoot}/<pid>/fd: {Problem}", _procfsRootText, problem);
+            WalkInstead(problem);
         return _kernelFds;
     }
 
@@ -372,7 +375,7 @@ public sealed class ProcessResolver
         using var pass = iterator.Begin(out string? problem);
         if (pass is null)
         {
-            _logger.LogDebug("Socket owners come from walking {ProcfsRoot}/<pid>/fd: {Problem}", _procfsRootText, problem);
+            WalkInstead(problem);
             return false;
         }
         if (!ScopedFileDescriptor.TryOpenDirectoryAt(Interop.AtFdCwd, _procfsRoot, out var root, out _)) return false;
@@ -413,7 +416,7 @@ public sealed class ProcessResolver
         // every one of them (ListedFdCount -1, and a cold table is read whole).
         foreach (var process in _processes.Values)
             if (process.Generation == generation) process.Fds.Clear();
-        _logger.LogDebug("Socket owners come from walking {ProcfsRoot}/<pid>/fd: {Problem}", _procfsRootText, problem);
+        WalkInstead(problem);
         return false;
     }
 

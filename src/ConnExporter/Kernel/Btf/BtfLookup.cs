@@ -55,8 +55,8 @@ internal sealed class BtfLookup
     public static BtfLookup? Scan(string path, IReadOnlyList<string> functions,
         IReadOnlyList<(string Struct, string Member)> members, out string? problem, bool map = true)
     {
-        if (!ScopedFileDescriptor.TryOpenAt(Interop.AtFdCwd, [.. Encoding.UTF8.GetBytes(path), 0],
-                Interop.OpenFlags.O_RDONLY, out var file, out var error))
+        byte[] nulTerminatedPath = [.. Encoding.UTF8.GetBytes(path), 0];
+        if (!ScopedFileDescriptor.TryOpenAt(Interop.AtFdCwd, nulTerminatedPath, Interop.OpenFlags.O_RDONLY, out var file, out var error))
         {
             problem = $"cannot open {path} ({error})";
             return null;
@@ -66,7 +66,7 @@ internal sealed class BtfLookup
             var reader = new Reader(file.Value);
             try
             {
-                if (map) reader.TryMap(path);
+                if (map) reader.TryMap(nulTerminatedPath);
                 var lookup = new BtfLookup();
                 problem = lookup.Fill(ref reader, functions, members);
                 return problem is null ? lookup : null;
@@ -113,6 +113,7 @@ internal sealed class BtfLookup
             functionTexts.Add(f);
         }
         var structNames = new List<uint>();
+        var structTexts = new List<string>();
         var structMembers = new List<Dictionary<uint, string>>();
         foreach (var (s, m) in members)
         {
@@ -122,6 +123,7 @@ internal sealed class BtfLookup
             {
                 index = structNames.Count;
                 structNames.Add(so);
+                structTexts.Add(s);
                 structMembers.Add([]);
             }
             structMembers[index][mo] = m;
@@ -160,7 +162,7 @@ internal sealed class BtfLookup
                         needed = size; // its members continue past the buffer: read again from it
                         break;
                     }
-                    AddMembers(StructName(offsets, nameOffset), structMembers[index], window.Slice(at + TypeHeaderSize, size - TypeHeaderSize),
+                    AddMembers(structTexts[index], structMembers[index], window.Slice(at + TypeHeaderSize, size - TypeHeaderSize),
                         vlen, kindFlag: (info & 0x8000_0000) != 0);
                 }
                 at += size;
@@ -181,13 +183,6 @@ internal sealed class BtfLookup
             if (kindFlag) bits &= 0xff_ffff; // the top byte is a bitfield's width
             if (bits % 8 == 0) _members.TryAdd((structName, member), (int)(bits / 8));
         }
-    }
-
-    private static string StructName(Dictionary<string, uint> offsets, uint nameOffset)
-    {
-        foreach (var (name, offset) in offsets)
-            if (offset == nameOffset) return name;
-        throw new InvalidOperationException("a wanted struct without its name");
     }
 
     /// <summary>The bytes after a type's 12-byte header (Documentation/bpf/btf.rst, 2.2).</summary>
@@ -274,9 +269,9 @@ internal sealed class BtfLookup
             : _buffer.AsSpan((int)(position - _start), (int)(Math.Min(end, _start + _length) - position));
 
         /// <summary>Maps the whole file read-only; stays with pread when the file cannot be mapped.</summary>
-        public void TryMap(string path)
+        public void TryMap(ReadOnlySpan<byte> nulTerminatedPath)
         {
-            if (!ProcFs.ProcFile.TryGetSize(Interop.AtFdCwd, [.. Encoding.UTF8.GetBytes(path), 0], out ulong size)
+            if (!ProcFs.ProcFile.TryGetSize(Interop.AtFdCwd, nulTerminatedPath, out ulong size)
                 || size is 0 or > int.MaxValue)
                 return;
             void* mapped = Interop.Mmap(null, (nuint)size, Interop.ProtRead, Interop.MapPrivate, fd, 0);

@@ -198,15 +198,11 @@ internal sealed class SocketFdIterator : IDisposable
     /// <summary>Whether /proc/self/ns/pid names the initial pid namespace, whose inode is fixed.</summary>
     private static bool InInitialPidNamespace(string procfsRoot)
     {
-        if (!ScopedFileDescriptor.TryOpenDirectoryAt(Interop.AtFdCwd,
-                [.. System.Text.Encoding.UTF8.GetBytes(procfsRoot + "/self/ns"), 0], out var ns, out _))
-            return false;
-        using (ns)
-        {
-            Span<byte> link = stackalloc byte[64];
-            return ProcFs.ProcFile.TryReadLink(ns.Value, "pid\0"u8, link, out int length, out _)
-                && link[..length].SequenceEqual(InitialPidNamespaceLink);
-        }
+        string path = Path.Combine(procfsRoot, "self/ns/pid");
+        Span<byte> name = stackalloc byte[ProcFs.ProcFile.NulTerminatedLength(path)];
+        Span<byte> link = stackalloc byte[64];
+        return ProcFs.ProcFile.TryReadLink(Interop.AtFdCwd, ProcFs.ProcFile.NulTerminated(path, name), link, out int length, out _)
+            && link[..length].SequenceEqual(InitialPidNamespaceLink);
     }
 
     private static unsafe SafeDescriptorHandle? Load(ReadOnlySpan<ulong> instructions, int attachBtfId, out string? problem)
